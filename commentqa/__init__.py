@@ -1,0 +1,27 @@
+"""commentqa: tells skin-deep comments from questions, conversation and spam.
+
+>>> import commentqa
+>>> model = commentqa.load_model()                          # doctest: +SKIP
+>>> model.predict(["🔥🔥🔥", "where is this dress from?"])  # doctest: +SKIP
+['reaction', 'question']
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .labels import LABELS
+from .model import CommentModel, Prediction
+from .persistence import ModelLoadError, ModelVersionWarning, load_model, save_model
+from .pipeline import build_pipeline
+from .signals import SIGNAL_NAMES, extract_signals
+
+try:
+    __version__ = version("commentqa")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "LABELS", "SIGNAL_NAMES", "CommentModel", "ModelLoadError", "ModelVersionWarning",
+    "Prediction", "build_pipeline", "extract_signals", "load_model", "save_model", "__version__",
+]

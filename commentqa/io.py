@@ -1,0 +1,205 @@
+"""Reading comment records from JSONL/CSV files and writing labeled rows, atomically.
+
+Readers yield :class:`Record` objects that carry their source and 1-based line number,
+so any problem can be reported as ``file:line: field: reason``. A record that cannot be
+used is yielded with ``error`` set instead of being dropped: callers write it to a
+rejects file, so every input row is accounted for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["InputError", "Record", "RowWriter", "atomic_output", "detect_format",
+           "read_records", "RAW_LIMIT"]
+
+#: Longest raw text kept in a rejects row; longer ones are cut with a marker.
+RAW_LIMIT = 2_000
+_JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+
+
+class InputError(ValueError):
+    """The input as a whole cannot be read (missing file, unknown format, bad header)."""
+
+
+@dataclass
+class Record:
+    source: str
+    line: int
+    data: dict[str, Any] | None
+    error: str | None = None
+    raw: str | None = None
+
+
+def detect_format(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    if last in _JSONL_SUFFIXES:
+        return "jsonl"
+    if last in {".csv", ".tsv"}:
+        return "csv"
+    raise InputError(f"{path}: unknown format {last or '(no extension)'!r}; "
+                     "use .jsonl or .csv (optionally .gz)")
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a file")
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open ({exc.strerror})") from None
+    if path.suffix.lower() == ".gz":
+        return gzip.GzipFile(fileobj=fh)  # type: ignore[return-value]
+    return fh
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + f"... [{len(text)} chars]"
+
+
+def _jsonl_records(path: Path, text_field: str) -> Iterator[Record]:
+    src = str(path)
+    with _open_binary(path) as fh:
+        for n, raw_line in enumerate(fh, 1):
+            try:
+                line = raw_line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Record(src, n, None, f"invalid UTF-8 at byte {exc.start}",
+                             clip(raw_line.decode("utf-8", "replace")))
+                continue
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield Record(src, n, None, f"invalid JSON: {exc.msg} (column {exc.colno})",
+                             clip(line.rstrip("\n")))
+                continue
+            yield _checked(Record(src, n, data, raw=line), text_field)
+
+
+def _csv_records(path: Path, text_field: str) -> Iterator[Record]:
+    src = str(path)
+    delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
+    with _open_binary(path) as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
+        reader = csv.DictReader(text, delimiter=delimiter)
+        try:
+            fields = reader.fieldnames
+        except csv.Error as exc:
+            raise InputError(f"{path}: unreadable CSV header ({exc})") from None
+        if not fields:
+            raise InputError(f"{path}: empty file, expected a CSV header")
+        if text_field not in fields:
+            raise InputError(f"{path}: line 1: no column {text_field!r} (columns: "
+                             f"{', '.join(fields)}); choose one with --text-field")
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield Record(src, reader.line_num, None, f"malformed CSV row: {exc}")
+                continue
+            if None in row:  # more cells than header columns
+                extra = row.pop(None)
+                yield Record(src, reader.line_num, None,
+                             f"row has {len(fields) + len(extra)} cells, header has "
+                             f"{len(fields)}", clip(delimiter.join(map(str, row.values()))))
+                continue
+            yield _checked(Record(src, reader.line_num, dict(row)), text_field)
+
+
+def _checked(rec: Record, text_field: str) -> Record:
+    data = rec.data
+    if not isinstance(data, dict):
+        rec.error = f"expected a JSON object, got {type(data).__name__}"
+    elif text_field not in data:
+        rec.error = f"field {text_field!r}: missing"
+    elif data[text_field] is None:
+        rec.error = f"field {text_field!r}: null"
+    elif not isinstance(data[text_field], str):
+        rec.error = f"field {text_field!r}: expected a string, got {type(data[text_field]).__name__}"
+    elif "\x00" in data[text_field]:
+        rec.error = f"field {text_field!r}: contains NUL bytes"
+    if rec.error:
+        rec.raw = clip(rec.raw.rstrip("\n") if rec.raw else json.dumps(data, ensure_ascii=False))
+        rec.data = None
+    else:
+        rec.raw = None
+    return rec
+
+
+def read_records(path: str | os.PathLike, text_field: str = "text") -> Iterator[Record]:
+    """Yield every record of a JSONL or CSV file (``.gz`` too), good or rejected."""
+    path = Path(path)
+    fmt = detect_format(path)
+    _open_binary(path).close()  # fail early, before the first record is asked for
+    return _jsonl_records(path, text_field) if fmt == "jsonl" else _csv_records(path, text_field)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
+    """Write to a temporary file beside ``path``; rename it into place only on success."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{parent}: output folder does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise InputError(f"{parent}: cannot write there ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class RowWriter:
+    """Write dict rows as JSONL or CSV (the CSV header is fixed by the first rows)."""
+
+    def __init__(self, fh: IO[str], fmt: str):
+        self.fh, self.fmt = fh, fmt
+        self._csv: csv.DictWriter | None = None
+
+    def write_many(self, rows: list[dict[str, Any]]) -> None:
+        if self.fmt == "jsonl":
+            self.fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+            return
+        if self._csv is None:
+            header: dict[str, None] = {}
+            for r in rows:
+                header.update(dict.fromkeys(r))
+            self._csv = csv.DictWriter(self.fh, fieldnames=list(header), extrasaction="ignore")
+            self._csv.writeheader()
+        self._csv.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def stdout_writer() -> IO[str]:
+    return sys.stdout

@@ -1,0 +1,90 @@
+"""Text normalisation for the n-gram features.
+
+Emoji become stable word tokens (``emj_fire``), URLs, @handles and numbers become
+placeholders, case is folded, elongations are squeezed (``sooooo`` -> ``soo``) and
+HTML leftovers from platform exports (``<br />``, ``&#39;``) are undone.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .emojis import EMOJI_RUN, emoji_token, split_run
+
+__all__ = ["normalize", "normalize_with_counts", "has_url", "URL", "MENTION", "HASHTAG", "URL_TOKEN", "MENTION_TOKEN", "HASHTAG_TOKEN"]
+
+URL_TOKEN = " xurlx "
+MENTION_TOKEN = " xmentionx "
+HASHTAG_TOKEN = " xhashtagx "
+
+URL = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|ly|io|co|me|gg|link|shop|app)\b(?:/\S*)?",
+    re.I,
+)
+# Cheap pre-check: the full URL pattern is only run when one of these can match.
+_URL_HINT = re.compile(r"https?://|www\.|\.(?:com|net|org|ly|io|co|me|gg|link|shop|app)\b", re.I)
+MENTION = re.compile(r"(?<![\w@])@[\w.]*\w")
+HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
+_HTML_BREAK = re.compile(r"<br\s*/?>", re.I)
+_DIGITS = re.compile(r"\d+")
+_HAS_DIGIT = re.compile(r"\d")
+# Letters only: "2000" or "000" must not count as an elongation.
+_ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
+_PUNCT_RUN = re.compile(r"([^\w\s])\1{2,}")
+_PUNCT_HINT = re.compile(r"[^\w\s]{3}")
+
+
+def has_url(text: str) -> bool:
+    """True when ``text`` may hold a URL (a fast, exact-enough gate for :data:`URL`)."""
+    return _URL_HINT.search(text) is not None
+
+
+def normalize_with_counts(text: str) -> tuple[str, int, int, int, int, int]:
+    """Normalise ``text`` and count what was replaced on the way.
+
+    Returns ``(normalised, n_emoji, n_mentions, n_hashtags, n_urls, n_elongations)``.
+    """
+    n_emoji = n_mentions = n_hashtags = n_urls = 0
+    if "<" in text:
+        text = _HTML_BREAK.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    if not text.isascii():
+        found: list[str] = []
+
+        def emoji_words(match: re.Match) -> str:
+            out = []
+            for piece, is_emoji in split_run(match.group()):
+                if is_emoji:
+                    found.append(piece)
+                    out.append(f" {emoji_token(piece)} ")
+                else:
+                    out.append(piece)
+            return "".join(out)
+
+        text = EMOJI_RUN.sub(emoji_words, text)
+        n_emoji = len(found)
+    if has_url(text):
+        text, n_urls = URL.subn(URL_TOKEN, text)
+    if "@" in text:
+        text, n_mentions = MENTION.subn(MENTION_TOKEN, text)
+    if "#" in text:
+        text, n_hashtags = HASHTAG.subn(HASHTAG_TOKEN + r"\1", text)
+    text = text.lower()
+    if _HAS_DIGIT.search(text):
+        text = _DIGITS.sub("0", text)
+    text, n_elongations = _ELONGATED.subn(r"\1\1", text)
+    if _PUNCT_HINT.search(text):
+        text = _PUNCT_RUN.sub(r"\1\1", text)
+    return " ".join(text.split()), n_emoji, n_mentions, n_hashtags, n_urls, n_elongations
+
+
+def normalize(text: str) -> str:
+    """Normalise one comment for the word and character n-gram features.
+
+    >>> normalize("OMG sooooo pretty 😍😍 @ana.b where?? https://x.co/a #OOTD $25")
+    'omg soo pretty emj_smiling_face_with_heart_eyes emj_smiling_face_with_heart_eyes xmentionx where?? xurlx xhashtagx ootd $0'
+    """
+    return normalize_with_counts(text)[0]

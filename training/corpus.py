@@ -1,0 +1,42 @@
+"""Reading the labeled training corpus (``training/data/*.jsonl``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def corpus_files(data_dir: Path = DATA_DIR) -> list[Path]:
+    files = sorted(Path(data_dir).glob("*.jsonl"))
+    if not files:
+        raise SystemExit(f"no *.jsonl files in {data_dir}")
+    return files
+
+
+def read_corpus(files: list[Path]) -> list[dict]:
+    """All rows of ``files``; a malformed line stops with its file and line number."""
+    rows = []
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SystemExit(f"{path}:{n}: invalid JSON ({exc.msg})") from None
+            if not isinstance(row.get("text"), str) or "label" not in row:
+                raise SystemExit(f"{path}:{n}: needs a string 'text' and a 'label'")
+            rows.append(row)
+    return rows
+
+
+def corpus_sha256(files: list[Path]) -> str:
+    """One digest over the files' names and bytes, in sorted order."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,108 @@
+"""Measure a model on the real development comments in ``../shared/corpus``.
+
+    python training/evaluate_dev.py [--model models/NAME-vX] [--corpus ../shared/corpus]
+                                    [--record]
+
+Prints per-class precision/recall/F1, macro-F1, a confusion matrix and accuracy per
+source and platform. The corpus is read only and never trained on. ``--record`` stores
+the figures in the model's ``meta.json`` (``dev_evaluation``) and rewrites its card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+from pathlib import Path
+
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from model_card import write_model_card  # noqa: E402
+from train import per_class  # noqa: E402
+
+from commentqa import LABELS, load_model  # noqa: E402
+from commentqa.persistence import default_model_path  # noqa: E402
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def load_dev(corpus: Path) -> list[dict]:
+    """Dev-labeled comments joined with their text, source and platform."""
+    labels = {}
+    for line in (corpus / "dev_labels.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            labels[row["id"]] = row["label"]
+    rows = []
+    with open(corpus / "real_comments.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if row["id"] in labels and labels[row["id"]] in LABELS:
+                rows.append({**row, "gold": labels[row["id"]]})
+    return rows
+
+
+def evaluate(model, rows: list[dict]) -> dict:
+    gold = [r["gold"] for r in rows]
+    pred = model.predict([r["text"] for r in rows])
+    groups = {}
+    for key in ("source", "platform"):
+        by = collections.defaultdict(list)
+        for g, p, r in zip(gold, pred, rows):
+            name = r[key].split(":")[0] if key == "source" else r[key]
+            by[name].append(g == p)
+        groups[key] = {k: {"n": len(v), "accuracy": round(sum(v) / len(v), 4)}
+                       for k, v in sorted(by.items())}
+    return {
+        "n": len(rows),
+        "macro_f1": round(float(f1_score(gold, pred, average="macro", labels=list(LABELS))), 4),
+        "accuracy": round(float(accuracy_score(gold, pred)), 4),
+        "per_class": per_class(gold, pred),
+        "confusion": confusion_matrix(gold, pred, labels=list(LABELS)).tolist(),
+        **{f"per_{k}": v for k, v in groups.items()},
+    }
+
+
+def report(result: dict) -> str:
+    lines = [f"dev comments: {result['n']}",
+             f"macro-F1 {result['macro_f1']:.4f}  accuracy {result['accuracy']:.4f}", "",
+             f"{'label':<14}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}"]
+    for label, m in result["per_class"].items():
+        lines.append(f"{label:<14}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}"
+                     f"{m['support']:>9}")
+    lines += ["", "confusion (rows gold, columns predicted): " + " ".join(LABELS)]
+    lines += [f"  {label:<14}{row}" for label, row in zip(LABELS, result["confusion"])]
+    for key in ("per_source", "per_platform"):
+        lines += ["", f"accuracy {key.replace('_', ' ')}:"]
+        lines += [f"  {k:<62}{v['accuracy']:.3f}  (n={v['n']})" for k, v in result[key].items()]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--record", action="store_true")
+    args = parser.parse_args(argv)
+    if not (args.corpus / "dev_labels.jsonl").is_file():
+        print(f"no dev set at {args.corpus}: nothing to measure")
+        return 0
+    model = load_model(args.model)
+    result = evaluate(model, load_dev(args.corpus))
+    print(f"model {model.name}")
+    print(report(result))
+    if args.record:
+        folder = args.model or default_model_path()
+        meta_path = Path(folder) / "meta.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["dev_evaluation"] = {k: result[k] for k in ("n", "macro_f1", "accuracy", "per_class")}
+        meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n",
+                             encoding="utf-8")
+        write_model_card(Path(folder))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
