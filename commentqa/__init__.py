@@ -22,6 +22,15 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0+unknown"
 
 __all__ = [
-    "LABELS", "SIGNAL_NAMES", "CommentModel", "ModelLoadError", "ModelVersionWarning",
-    "Prediction", "build_pipeline", "extract_signals", "load_model", "save_model", "__version__",
+    "LABELS",
+    "SIGNAL_NAMES",
+    "CommentModel",
+    "ModelLoadError",
+    "ModelVersionWarning",
+    "Prediction",
+    "__version__",
+    "build_pipeline",
+    "extract_signals",
+    "load_model",
+    "save_model",
 ]

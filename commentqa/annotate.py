@@ -14,7 +14,7 @@ from .io import Record, RowWriter, atomic_output, detect_format, read_records
 from .labels import LABELS
 from .model import CommentModel
 
-__all__ = ["ClassifyReport", "classify_file", "CHUNK_ROWS"]
+__all__ = ["CHUNK_ROWS", "ClassifyReport", "classify_file"]
 
 #: Rows scored per batch: large enough to amortise the model call, small enough that
 #: memory stays flat whatever the input size.

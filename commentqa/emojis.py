@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import emoji
 
-__all__ = ["EMOJI_RUN", "find_emoji", "split_run", "emoji_token"]
+__all__ = ["EMOJI_RUN", "emoji_token", "find_emoji", "split_run"]
 
 _DATA = emoji.EMOJI_DATA
 _MAX_LEN = max(map(len, _DATA))

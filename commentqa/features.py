@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -23,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .signals import SIGNAL_NAMES, analyze
 
-__all__ = ["CommentPreparer", "SubwordVectorizer", "build_features", "TEXT_COLUMN", "WORD_PATTERN"]
+__all__ = ["TEXT_COLUMN", "WORD_PATTERN", "CommentPreparer", "SubwordVectorizer", "build_features"]
 
 #: Column of the prepared frame that holds the normalised text.
 TEXT_COLUMN = "text_norm"
@@ -173,42 +175,42 @@ class SubwordVectorizer(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self, "vocabulary_")
         texts = _as_texts(X)
-        known = self.word_index_
-        cache = self.__dict__.setdefault("_oov_cache", {})
-        if len(cache) > self.cache_size:
-            cache.clear()
-        n_known = self.word_ngrams_.shape[0]
-        new_words: dict[str, int] = {}
-        rows, cols = [], []
-        for d, text in enumerate(texts):
-            for w in text.split():
-                i = known.get(w)
-                if i is None:
-                    i = new_words.setdefault(w, n_known + len(new_words))
-                rows.append(d)
-                cols.append(i)
+        splits = [t.split() for t in texts]
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, splits), dtype=np.int64, count=len(texts)),
+                  out=indptr[1:])
+        words = list(chain.from_iterable(splits))
+        get = self.word_index_.get
+        ids = np.fromiter((get(w, -1) for w in words), dtype=np.int64, count=len(words))
         matrix = self.word_ngrams_
-        if new_words:
-            indptr, indices = [0], []
+        unseen = np.flatnonzero(ids < 0)
+        if unseen.size:
+            cache = self.__dict__.setdefault("_oov_cache", {})
+            if len(cache) > self.cache_size:
+                cache.clear()
+            new_words: dict[str, int] = {}
+            n_known = matrix.shape[0]
+            for pos in unseen:
+                ids[pos] = new_words.setdefault(words[pos], n_known + len(new_words))
+            rows_ptr, cols = [0], []
             for w in new_words:
                 row = cache.get(w)
                 if row is None:
                     row = cache[w] = self._oov_row(w)
-                indices.extend(row)
-                indptr.append(len(indices))
+                cols.extend(row)
+                rows_ptr.append(len(cols))
             extra = sp.csr_matrix(
-                (np.ones(len(indices)), indices, indptr),
-                shape=(len(new_words), matrix.shape[1]),
+                (np.ones(len(cols)), cols, rows_ptr), shape=(len(new_words), matrix.shape[1])
             )
             matrix = sp.vstack([matrix, extra], format="csr")
         counts = sp.csr_matrix(
-            (np.ones(len(rows)), (rows, cols)), shape=(len(texts), matrix.shape[0])
+            (np.ones(len(ids)), ids, indptr), shape=(len(texts), matrix.shape[0])
         )
         out = (counts @ matrix).tocsr()
         if self.sublinear_tf:
             np.log(out.data, out=out.data)
             out.data += 1.0
-        out = out @ sp.diags(self.idf_)
+        out.data *= np.take(self.idf_, out.indices)
         return l2_normalize(out, copy=False)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:

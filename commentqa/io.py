@@ -21,8 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["InputError", "Record", "RowWriter", "atomic_output", "detect_format",
-           "read_records", "RAW_LIMIT"]
+__all__ = [
+    "RAW_LIMIT",
+    "InputError",
+    "Record",
+    "RowWriter",
+    "atomic_output",
+    "detect_format",
+    "read_records",
+]
 
 #: Longest raw text kept in a rejects row; longer ones are cut with a marker.
 RAW_LIMIT = 2_000
@@ -135,7 +142,8 @@ def _checked(rec: Record, text_field: str) -> Record:
     elif data[text_field] is None:
         rec.error = f"field {text_field!r}: null"
     elif not isinstance(data[text_field], str):
-        rec.error = f"field {text_field!r}: expected a string, got {type(data[text_field]).__name__}"
+        kind = type(data[text_field]).__name__
+        rec.error = f"field {text_field!r}: expected a string, got {kind}"
     elif "\x00" in data[text_field]:
         rec.error = f"field {text_field!r}: contains NUL bytes"
     if rec.error:

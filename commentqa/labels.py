@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LABELS", "PRIORITY", "DESCRIPTIONS"]
+__all__ = ["DESCRIPTIONS", "LABELS", "PRIORITY"]
 
 #: The labels, in the fixed column order of every probability matrix.
 LABELS: tuple[str, ...] = ("reaction", "question", "conversation", "spam")
@@ -11,8 +11,11 @@ LABELS: tuple[str, ...] = ("reaction", "question", "conversation", "spam")
 PRIORITY: tuple[str, ...] = ("spam", "question", "conversation", "reaction")
 
 DESCRIPTIONS: dict[str, str] = {
-    "reaction": "skin-deep: emoji, hype, generic praise or negativity, bare @mentions, rhetorical questions",
-    "question": "asks for information about the product, item, place, price or the creator's content",
-    "conversation": "specific engagement: experience, opinion with a reason, advice, answers, detailed complaints",
+    "reaction": "skin-deep: emoji, hype, generic praise or negativity, bare @mentions, "
+    "rhetorical questions",
+    "question": "asks for information about the product, item, place, price or the "
+    "creator's content",
+    "conversation": "specific engagement: experience, opinion with a reason, advice, answers, "
+    "detailed complaints",
     "spam": "self-promotion, bots, scams or promotion of something unrelated to the post",
 }

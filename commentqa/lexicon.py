@@ -8,7 +8,7 @@ classifier, which weighs them against the n-grams; they do not decide a label.
 
 from __future__ import annotations
 
-__all__ = ["QUESTION_WORDS", "REQUEST_WORDS", "INFO_NOUNS", "SPAM_WORDS", "SPAM_PHRASES"]
+__all__ = ["INFO_NOUNS", "QUESTION_WORDS", "REQUEST_WORDS", "SPAM_PHRASES", "SPAM_WORDS"]
 
 #: Interrogatives ("wh-words") and their equivalents.
 QUESTION_WORDS: frozenset[str] = frozenset(

@@ -12,7 +12,10 @@ import re
 
 from .emojis import EMOJI_RUN, emoji_token, split_run
 
-__all__ = ["normalize", "normalize_with_counts", "has_url", "URL", "MENTION", "HASHTAG", "URL_TOKEN", "MENTION_TOKEN", "HASHTAG_TOKEN"]
+__all__ = [
+    "HASHTAG", "HASHTAG_TOKEN", "MENTION", "MENTION_TOKEN", "URL", "URL_TOKEN", "has_url",
+    "normalize", "normalize_with_counts",
+]
 
 URL_TOKEN = " xurlx "
 MENTION_TOKEN = " xmentionx "
@@ -84,7 +87,7 @@ def normalize_with_counts(text: str) -> tuple[str, int, int, int, int, int]:
 def normalize(text: str) -> str:
     """Normalise one comment for the word and character n-gram features.
 
-    >>> normalize("OMG sooooo pretty 😍😍 @ana.b where?? https://x.co/a #OOTD $25")
-    'omg soo pretty emj_smiling_face_with_heart_eyes emj_smiling_face_with_heart_eyes xmentionx where?? xurlx xhashtagx ootd $0'
+    >>> normalize("OMG sooooo pretty 😍 @ana.b where?? https://x.co/a #OOTD $25")
+    'omg soo pretty emj_smiling_face_with_heart_eyes xmentionx where?? xurlx xhashtagx ootd $0'
     """
     return normalize_with_counts(text)[0]

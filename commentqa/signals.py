@@ -48,6 +48,7 @@ SIGNAL_NAMES: tuple[str, ...] = (
 _WORD = re.compile(r"[^\W\d]+")
 _PLACEHOLDERS = frozenset(t.strip() for t in (URL_TOKEN, MENTION_TOKEN, HASHTAG_TOKEN))
 _ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
+_DIGIT = re.compile(r"\d")
 _QUESTION_MARKS = ("?", "？", "¿", "؟")
 _CURRENCY = re.compile(r"[$€£₹¥₱₩]")
 _AMOUNT = re.compile(
@@ -66,14 +67,17 @@ def analyze(text: str) -> tuple[str, tuple[float, ...]]:
     """Normalised text and the :data:`SIGNAL_NAMES` values of one comment."""
     norm, n_emoji, n_mentions, n_hashtags, n_urls, n_elongated = normalize_with_counts(text)
     toks = [w for w in _WORD.findall(norm) if not w.startswith("emj_") and w not in _PLACEHOLDERS]
-    if n_hashtags:  # a hashtag's word is a tag, not a word of the comment
-        n_words = max(len(toks) - n_hashtags, 0)
-    else:
-        n_words = len(toks)
+    # A hashtag's word is a tag, not a word of the comment.
+    n_words = max(len(toks) - n_hashtags, 0) if n_hashtags else len(toks)
     token_set = set(toks)
-    letters = sum(map(str.isalpha, text))
-    upper = sum(map(str.isupper, text)) if letters >= _MIN_LETTERS_FOR_CAPS else 0
-    digits = sum(map(str.isdigit, text))
+    upper = letters = 0
+    if not text.islower():  # has cased letters and at least one capital, or none at all
+        upper = sum(map(str.isupper, text))
+        if upper:
+            letters = sum(map(str.isalpha, text))
+            if letters < _MIN_LETTERS_FOR_CAPS:
+                upper = 0
+    digits = sum(map(str.isdigit, text)) if _DIGIT.search(text) else 0
     values = (
         math.log1p(len(text)),
         math.log1p(n_words),
@@ -90,7 +94,8 @@ def analyze(text: str) -> tuple[str, tuple[float, ...]]:
         float(bool(toks) and toks[0] in QUESTION_WORDS),
         float(not token_set.isdisjoint(REQUEST_WORDS)),
         float(not token_set.isdisjoint(INFO_NOUNS)),
-        float(_CURRENCY.search(text) is not None or (digits > 0 and _AMOUNT.search(text) is not None)),
+        float(_CURRENCY.search(text) is not None
+              or (digits > 0 and _AMOUNT.search(text) is not None)),
         float(not token_set.isdisjoint(SPAM_WORDS)),
         float(any(p in norm for p in SPAM_PHRASES)),
         float(n_elongated > 0),

@@ -19,11 +19,11 @@ from pathlib import Path
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from model_card import write_model_card  # noqa: E402
-from train import per_class  # noqa: E402
+from model_card import write_model_card
+from train import per_class
 
-from commentqa import LABELS, load_model  # noqa: E402
-from commentqa.persistence import default_model_path  # noqa: E402
+from commentqa import LABELS, load_model
+from commentqa.persistence import default_model_path
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from commentqa.signals import SIGNAL_NAMES
+
 INTENDED_USE = """\
 Classifies social-media comments (Instagram, TikTok, YouTube, Facebook, Reddit) into
 `reaction`, `question`, `conversation` and `spam` (see `training/GUIDELINES.md`), so that a
@@ -66,10 +68,11 @@ Created {meta['created']} with {', '.join(f'{k} {v}' for k, v in meta['libraries
 
 ## Model
 Normalised text (emoji as named tokens, @handles, URLs and numbers as placeholders) ->
-word 1-2-gram TF-IDF + within-word character 2-5-gram TF-IDF + {len(meta.get('signals', [])) or 22}
-text signals (emoji, mentions, hashtags, URLs, question/request/spam cues in several
-languages, elongation, caps, length) -> multinomial logistic regression (C={meta.get('params', {}).get('C')})
-with sigmoid-calibrated probabilities. Labels: {', '.join(meta['labels'])}.
+word 1-2-gram TF-IDF + within-word character 2-5-gram TF-IDF + {len(SIGNAL_NAMES)} text
+signals (emoji, mentions, hashtags, URLs, question/request/spam cues in several
+languages, elongation, caps, length) -> multinomial logistic regression
+(C={meta.get('params', {}).get('C')}) with sigmoid-calibrated probabilities.
+Labels: {', '.join(meta['labels'])}.
 
 ## Training data
 {data.get('rows')} comments in `training/data` (files {', '.join(data.get('files', []))};

@@ -19,10 +19,10 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import DATA_DIR, corpus_files, corpus_sha256, read_corpus  # noqa: E402
-from model_card import write_model_card  # noqa: E402
+from corpus import DATA_DIR, corpus_files, corpus_sha256, read_corpus
+from model_card import write_model_card
 
-from commentqa import LABELS, build_pipeline, save_model  # noqa: E402
+from commentqa import LABELS, build_pipeline, save_model
 
 MIN_LANG_ROWS_FOR_METRICS = 30  # smaller language groups get too noisy a macro-F1
 

@@ -1,0 +1,124 @@
+"""``commentqa classify`` end to end, through the installed console script."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+# The console script installed beside this interpreter (the venv need not be activated).
+_BESIDE = Path(sys.executable).parent / "commentqa"
+COMMAND = str(_BESIDE) if _BESIDE.exists() else shutil.which("commentqa")
+pytestmark = pytest.mark.skipif(COMMAND is None, reason="commentqa console script not installed")
+LABELS = ("reaction", "question", "conversation", "spam")
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([COMMAND, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_jsonl_in_jsonl_out(tmp_path):
+    out = tmp_path / "labeled.jsonl"
+    result = run("classify", str(FIXTURES / "comments.jsonl"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rows_in = (FIXTURES / "comments.jsonl").read_text(encoding="utf-8").splitlines()
+    rows_out = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows_out) == len(rows_in)
+    for src, row in zip(map(json.loads, rows_in), rows_out):
+        assert {k: row[k] for k in src} == src
+        assert row["label"] in LABELS
+        assert sum(row[f"p_{label}"] for label in LABELS) == pytest.approx(1.0, abs=1e-4)
+    assert "32 of 32 rows classified" in result.stderr
+    assert not (tmp_path / "labeled.jsonl.rejects.jsonl").exists()
+
+
+def test_csv_with_text_field_to_stdout():
+    result = run("classify", str(FIXTURES / "comments.csv"), "--text-field", "comment")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["comment_id"] for r in rows] == [str(i) for i in range(1, 9)]
+    assert rows[1]["label"] == "question"
+
+
+def test_csv_out(tmp_path):
+    out = tmp_path / "labeled.csv"
+    assert run("classify", str(FIXTURES / "comments.csv"), "--text-field", "comment",
+               "--out", str(out)).returncode == 0
+    with open(out, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 8
+    assert list(rows[0])[-5:] == ["label", *(f"p_{label}" for label in LABELS)]
+
+
+def test_bad_rows_go_to_rejects_and_counts_add_up(tmp_path):
+    src = tmp_path / "messy.jsonl.gz"
+    lines = [
+        b'{"text": "where is this from?"}',
+        b"{not json",
+        b'{"body": "no text field"}',
+        b'{"text": null}',
+        b'{"text": 42}',
+        b"",
+        b'{"text": "bad \xff\xfe bytes"}',
+        b'{"text": ""}',
+        b'["a list"]',
+        b'{"text": "nul \\u0000 inside"}',
+    ]
+    src.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
+    out = tmp_path / "out.jsonl"
+    result = run("classify", str(src), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    scored = out.read_text(encoding="utf-8").splitlines()
+    rejects = [json.loads(x) for x in
+               (tmp_path / "out.jsonl.rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(scored) == 2  # the question and the empty comment
+    assert [r["line"] for r in rejects] == [2, 3, 4, 5, 7, 9, 10]
+    reasons = " | ".join(r["reason"] for r in rejects)
+    for phrase in ("invalid JSON", "'text': missing", "'text': null", "expected a string",
+                   "invalid UTF-8", "expected a JSON object", "NUL"):
+        assert phrase in reasons
+    assert all(r["source"] == str(src) for r in rejects)
+    assert "2 of 9 rows classified" in result.stderr and "7 rejected" in result.stderr
+    assert run("classify", str(src), "--out", str(out), "--strict").returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["classify", "missing.jsonl"], "missing.jsonl: no such file"),
+        (["classify", "README"], "unknown format"),
+        (["classify", "{fixtures}/comments.csv"], "no column 'text'"),
+        (["classify", "{fixtures}/comments.jsonl", "--out", "/nonexistent/dir/o.jsonl"],
+         "output folder does not exist"),
+        (["classify", "{fixtures}/comments.jsonl", "--model", "/nonexistent"], "not found"),
+    ],
+)
+def test_user_mistakes_are_one_line_errors(args, message, tmp_path):
+    args = [a.format(fixtures=FIXTURES) for a in args]
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_version_and_help():
+    assert run("--version").stdout.startswith("commentqa ")
+    assert "classify" in run("--help").stdout
+
+
+def test_output_is_not_left_half_written_on_failure(tmp_path):
+    out = tmp_path / "o.jsonl"
+    out.write_text("previous run\n")
+    result = run("classify", str(FIXTURES / "comments.jsonl"), "--out", str(out),
+                 "--model", str(tmp_path))
+    assert result.returncode == 2
+    assert out.read_text() == "previous run\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["o.jsonl"]

@@ -1,0 +1,71 @@
+"""The shipped model on the taxonomy's own clear-cut examples (training/GUIDELINES.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import commentqa
+
+EXAMPLES = {
+    "reaction": ["🔥🔥🔥", "😍😍", "wow", "so pretty", "queen 👑", "congrats!!", "@ana 😂",
+                 "why are you so pretty??", "love it", "cringe"],
+    "question": ["where is this dress from?", "price pls", "link please 🙏", "shade?",
+                 "does it work on oily skin?", "what camera do you use?", "recipe please",
+                 "berapa harga?", "is it on android?", "omg so pretty 😍 where did you get it?"],
+    "conversation": [
+        "I've used this serum for 2 weeks and my acne is gone",
+        "the blue one suits you better",
+        "battery died after a day for me",
+        "went to this place last week, the ramen is worth the queue",
+        "@maria we should try this for your bday",
+        "Hi, please DM us your order number so we can help",
+    ],
+    "spam": ["check out my channel", "follow me i follow back", "DM us to collab 💕",
+             "promote it on @viralpages", "I made $5000 in a week with @trader_x, DM her",
+             "sub to me and i sub back"],
+}
+CASES = [(text, label) for label, texts in EXAMPLES.items() for text in texts]
+
+
+def test_labels_contract(model):
+    assert model.labels == ("reaction", "question", "conversation", "spam")
+    assert model.labels == commentqa.LABELS
+
+
+@pytest.mark.parametrize(("text", "label"), CASES)
+def test_clear_examples(model, text, label):
+    assert model.predict([text]) == [label]
+
+
+def test_mostly_right_on_all_examples(model):
+    texts, labels = zip(*CASES)
+    assert np.mean(np.asarray(model.predict(list(texts))) == np.asarray(labels)) >= 0.9
+
+
+def test_predict_proba_shape_order_and_duplicates(model):
+    texts = ["wow", "where is it from?", "wow", "", "check my page"]
+    proba = model.predict_proba(texts)
+    assert proba.shape == (5, 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(proba[0], proba[2])
+    assert model.predict_proba([]).shape == (0, 4)
+
+
+def test_classify_returns_label_scores_and_signals(model):
+    pred = model.classify("link pls 😍")
+    assert pred.label == "question"
+    assert set(pred.scores) == set(model.labels)
+    assert pred.scores["question"] == max(pred.scores.values())
+    assert pred.signals["request_word"] == 1.0
+
+
+def test_explain_names_features_that_pushed_the_decision(model):
+    reasons = model.explain("check out my channel please")
+    assert reasons and all(weight > 0 for _, weight in reasons)
+    assert any("channel" in name or "spam" in name for name, _ in reasons)
+
+
+def test_single_string_is_rejected_for_batch_calls(model):
+    with pytest.raises(TypeError, match="list of texts"):
+        model.predict_proba("wow")
