@@ -76,7 +76,7 @@ def report(result: dict) -> str:
     lines += [f"  {label:<14}{row}" for label, row in zip(LABELS, result["confusion"])]
     for key in ("per_source", "per_platform"):
         lines += ["", f"accuracy {key.replace('_', ' ')}:"]
-        lines += [f"  {k:<62}{v['accuracy']:.3f}  (n={v['n']})" for k, v in result[key].items()]
+        lines += [f"  {k:<64}{v['accuracy']:.3f}  (n={v['n']})" for k, v in result[key].items()]
     return "\n".join(lines)
 
 
