@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import sys
 
 import pytest
@@ -52,3 +53,28 @@ def test_nothing_copied_from_the_evaluation_corpus(training_rows):
                 real.add(text)
     copied = [r["text"] for r in training_rows if " ".join(r["text"].lower().split()) in real]
     assert copied == []
+
+
+# Training rows this close (character 3-5-gram cosine) to a labeled development comment are
+# treated as derived from it: the dev set must stay an honest window onto real comments.
+DEV_SIMILARITY_LIMIT = 0.6
+# Short generic phrases ("love this", "beautiful ❤") recur everywhere; only rows with at
+# least this many words have wording of their own to compare.
+MIN_WORDS_TO_COMPARE = 3
+
+
+def test_no_training_row_is_derived_from_a_dev_comment(training_rows):
+    if not (CORPUS / "dev_labels.jsonl").is_file():
+        pytest.skip("../shared/corpus is absent")
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    dev_ids = {json.loads(line)["id"] for line in
+               (CORPUS / "dev_labels.jsonl").read_text(encoding="utf-8").splitlines() if line}
+    with open(CORPUS / "real_comments.jsonl", encoding="utf-8") as fh:
+        dev = [normalise(r["text"]) for r in map(json.loads, fh) if r["id"] in dev_ids]
+    train = [t for t in (normalise(r["text"]) for r in training_rows)
+             if len(re.findall(r"[^\W\d_]{2,}", t.replace("@u", ""))) >= MIN_WORDS_TO_COMPARE]
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit(dev + train)
+    sim = vec.transform(train) @ vec.transform(dev).T
+    close = sorted({train[i] for i in sim.multiply(sim >= DEV_SIMILARITY_LIMIT).tocoo().row})
+    assert close == []
