@@ -16,13 +16,16 @@ person, and a single comment's label is a probability, not a verdict."""
 
 LIMITS = """\
 - Trained on comments written by the commentqa team to mirror real comment sections, not on
-  real comments; the real development set in `../shared/corpus` measures the gap (see below).
+  real comments; the real development set in `../shared/corpus` measures the gap (see Metrics).
 - Sees the comment text only: it cannot know the post, so a comment whose meaning depends on
   the post or on the thread (a reply in a scam thread, an inside joke) can be mislabeled.
 - Languages with few training rows (the long tail beyond English, Spanish, Portuguese,
   Malay/Indonesian, Hindi in Latin script, French, German and Tagalog) fall back on emoji,
   punctuation and character n-grams, and are less accurate.
 - Sarcasm, lyric quotes and rhetorical questions sit on the reaction/conversation border.
+- A brand's own customer-care reply that says "DM us" is often taken for spam, and short
+  specific remarks ("the short hair suits you") are often taken for reactions: on the real
+  development set conversation recall is the weakest figure.
 - `unclear` (unreadable or empty text) is not predicted: empty text gets the label whose
   probability is highest for it (usually `reaction`)."""
 
@@ -58,6 +61,13 @@ def write_model_card(folder: Path) -> Path:
                   str(v["support"])] for k, v in dev["per_class"].items()],
                 ["label", "precision", "recall", "F1", "support"],
             )
+        )
+    baseline = meta.get("baseline_dev")
+    if dev and baseline:
+        dev_text += (
+            f"\n\nReference on the same dev comments: {baseline['model']} trained on the same "
+            f"`training/data` reached macro-F1 {baseline['macro_f1']:.3f}, accuracy "
+            f"{baseline['accuracy']:.3f} (`{baseline['command']}`)."
         )
     text = f"""# Model card: {meta['name']} v{meta['version']}
 
