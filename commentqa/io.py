@@ -14,7 +14,6 @@ import gzip
 import io
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -207,7 +206,3 @@ def _cell(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return value
-
-
-def stdout_writer() -> IO[str]:
-    return sys.stdout

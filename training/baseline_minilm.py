@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import os
 import resource
 import sys
@@ -50,6 +49,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import DATA_DIR, corpus_files, corpus_sha256, read_corpus
+from corpus import load_dev as read_dev
 
 # Same order as commentqa.labels.LABELS (not imported: the scratch venv lacks commentqa's deps).
 LABELS: tuple[str, ...] = ("reaction", "question", "conversation", "spam")
@@ -73,22 +73,11 @@ def read_training(data_dir: Path, attempts: int = 3) -> tuple[list[Path], list[d
 
 def load_dev(corpus: Path) -> list[dict]:
     """Dev-labelled comments (``id``, ``label``) joined by ``id`` with their text."""
-    gold: dict[str, str] = {}
-    for line in (corpus / "dev_labels.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            gold[row["id"]] = row["label"]
-    rows = []
-    with open(corpus / "real_comments.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            if row["id"] in gold and gold[row["id"]] in LABELS:
-                rows.append({**row, "gold": gold[row["id"]]})
-    missing = len(gold) - len(rows)
-    if missing:
-        print(f"note: {missing} dev labels had no comment text or an unknown label; skipped")
+    rows = read_dev(corpus, LABELS)
+    n_gold = sum(1 for line in (corpus / "dev_labels.jsonl").open(encoding="utf-8") if line.strip())
+    if n_gold != len(rows):
+        print(f"note: {n_gold - len(rows)} dev labels had no comment text or an unknown label; "
+              "skipped")
     return rows
 
 

@@ -40,3 +40,21 @@ def corpus_sha256(files: list[Path]) -> str:
         digest.update(path.name.encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def load_dev(corpus: Path, labels: tuple[str, ...]) -> list[dict]:
+    """Dev-labeled real comments (``dev_labels.jsonl`` joined by ``id`` with
+    ``real_comments.jsonl``), each with its gold label under ``gold``. Read only."""
+    gold: dict[str, str] = {}
+    for line in (corpus / "dev_labels.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            gold[row["id"]] = row["label"]
+    rows = []
+    with open(corpus / "real_comments.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                if gold.get(row["id"]) in labels:
+                    rows.append({**row, "gold": gold[row["id"]]})
+    return rows

@@ -19,6 +19,7 @@ from pathlib import Path
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import load_dev as read_dev
 from model_card import write_model_card
 from train import per_class
 
@@ -30,18 +31,7 @@ DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 def load_dev(corpus: Path) -> list[dict]:
     """Dev-labeled comments joined with their text, source and platform."""
-    labels = {}
-    for line in (corpus / "dev_labels.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            labels[row["id"]] = row["label"]
-    rows = []
-    with open(corpus / "real_comments.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            if row["id"] in labels and labels[row["id"]] in LABELS:
-                rows.append({**row, "gold": labels[row["id"]]})
-    return rows
+    return read_dev(corpus, LABELS)
 
 
 def evaluate(model, rows: list[dict]) -> dict:
