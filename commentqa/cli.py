@@ -7,8 +7,13 @@ import sys
 
 from . import __version__
 from .annotate import classify_file
+from .batch import CHUNK_ROWS, score_files
+from .formats import FORMATS, FieldMap
 from .io import InputError
+from .outputs import OUTPUT_FORMATS
 from .persistence import ModelLoadError, load_model
+from .progress import Progress
+from .sources import expand_inputs
 
 EXIT_USAGE = 2  # bad input, output or model: the user can fix it
 
@@ -19,6 +24,32 @@ def _classify(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(report.summary(), file=sys.stderr)
     return 1 if (args.strict and report.rows_rejected) else 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    fields = FieldMap(text=args.text_field, id=args.id_field, post=args.post_field,
+                      parent=args.parent_field, author=args.author_field)
+    total = None
+    if not args.quiet:
+        total = sum(p.stat().st_size for p in expand_inputs(args.inputs))
+    progress = Progress(total) if not args.quiet else None
+    try:
+        summary = score_files(args.inputs, args.out, model_path=args.model, fmt=args.format,
+                              fields=fields, out_format=args.format_out, jobs=args.jobs,
+                              chunk_rows=args.chunk_rows, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if not args.quiet:
+        print(summary.line(), file=sys.stderr)
+    return 1 if (args.strict and summary.rows_rejected) else 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +68,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
     p.set_defaults(func=_classify)
+
+    s = sub.add_parser(
+        "score", help="score comment dumps: labels per comment, resonance per post",
+        description="Score every comment of INPUT (files, folders or globs; JSONL, JSON, CSV, "
+        "Parquet, optionally .gz; Instagram Graph API, YouTube commentThreads and flat "
+        "scraper exports are recognised) and write comments, posts, rejects.jsonl and "
+        "summary.json into --out, atomically.")
+    s.add_argument("inputs", nargs="+", metavar="INPUT", help="input files, folders or globs")
+    s.add_argument("--out", required=True, help="output folder (created if missing)")
+    s.add_argument("--format-out", choices=OUTPUT_FORMATS, default="parquet",
+                   help="format of comments and posts (default: parquet)")
+    s.add_argument("--format", choices=("auto", *FORMATS), default="auto",
+                   help="record format of the input (default: detected from the records)")
+    for role, what in (("text", "comment text"), ("post", "post id or URL"),
+                       ("id", "comment id"), ("parent", "parent comment id of a reply"),
+                       ("author", "comment author")):
+        s.add_argument(f"--{role}-field", default=None,
+                       help=f"field holding the {what} (dotted for nested objects; default: "
+                       "the usual names)")
+    s.add_argument("--model", default=None, help="model folder (default: the shipped model)")
+    s.add_argument("--jobs", type=_positive, default=None,
+                   help="worker processes (default: one per core)")
+    s.add_argument("--chunk-rows", type=_positive, default=CHUNK_ROWS, help=argparse.SUPPRESS)
+    s.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
+    s.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    s.set_defaults(func=_score)
     return parser
 
 

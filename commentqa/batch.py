@@ -1,0 +1,322 @@
+"""Score comment dumps: the work behind ``commentqa score``.
+
+Files are read in chunks (:mod:`commentqa.sources`); worker processes turn each chunk into
+comments (:mod:`commentqa.formats`) and score them (:func:`commentqa.scoring.score_frame`);
+this process drops duplicate comment ids, writes comments as they come, tallies posts and
+writes the posts table, rejects and summary at the end (:mod:`commentqa.outputs`).
+
+Every record read is either scored or rejected with a reason: ``rows_read ==
+rows_scored + rows_rejected`` is checked before anything is committed.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .formats import Comment, FieldMap, extract
+from .io import InputError, clip
+from .keyset import KeySet
+from .labels import LABELS
+from .model import CommentModel
+from .outputs import OUTPUT_FORMATS, OutputFolder, TableWriter
+from .persistence import load_model
+from .scoring import (
+    COMMENT_COLUMNS,
+    TALLY_COLUMNS,
+    PostTally,
+    posts_table,
+    score_frame,
+)
+from .sources import Chunk, Source, Unreadable, expand_inputs, open_source, read_chunks
+
+__all__ = ["CHUNK_ROWS", "ScoreSummary", "score_chunk", "score_files"]
+
+#: Records per chunk: big enough to amortise a model call and a process round trip, small
+#: enough that a chunk in flight costs a few MB.
+CHUNK_ROWS = 10_000
+_IN_FLIGHT_PER_WORKER = 2  # chunks queued per worker: keeps both busy, memory bounded
+
+
+@dataclass
+class ChunkResult:
+    """What a worker sends back for one chunk."""
+
+    source: str
+    scored: pd.DataFrame
+    rejects: list[dict[str, Any]]
+    rows_read: int
+    blank: int
+    bytes_read: int
+
+
+@dataclass
+class ScoreSummary:
+    rows_read: int = 0
+    rows_scored: int = 0
+    rows_rejected: int = 0
+    blank_lines: int = 0
+    rows_without_post: int = 0
+    posts: int = 0
+    labels: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def line(self) -> str:
+        text = (f"{self.rows_scored:,} of {self.rows_read:,} comments scored in "
+                f"{self.seconds:.1f}s, {self.posts:,} posts ("
+                + ", ".join(f"{k} {self.labels[k]:,}" for k in LABELS) + ")")
+        if self.rows_rejected:
+            text += f"; {self.rows_rejected:,} rejected, see {self.outputs.get('rejects.jsonl')}"
+        if self.rows_without_post:
+            text += f"; {self.rows_without_post:,} without a post id (not in posts)"
+        return text
+
+
+def _reject(source: Source, line: int, reason: str, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, str):
+        raw = json.dumps(raw, ensure_ascii=False, default=str)
+    return {"source": source.name, "line": line, "reason": reason, "raw": clip(raw)}
+
+
+def _records(chunk: Chunk, rejects: list[dict]) -> Iterator[tuple[int, Any, Any]]:
+    """(line, record, raw) of every parseable record of a chunk; the rest to ``rejects``."""
+    source = chunk.source
+    for line, item in zip(chunk.lines, chunk.items):
+        if isinstance(item, Unreadable):
+            rejects.append(_reject(source, line, item.reason, item.raw))
+        elif isinstance(item, bytes):
+            try:
+                text = item.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                rejects.append(_reject(source, line, f"invalid UTF-8 at byte {exc.start}",
+                                       item.decode("utf-8", "replace").rstrip("\r\n")))
+                continue
+            try:
+                yield line, json.loads(text), text
+            except ValueError as exc:
+                rejects.append(_reject(source, line, f"invalid JSON: {exc}", text.rstrip("\r\n")))
+        else:
+            yield line, item, item
+
+
+def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
+    """Parse, validate and score one chunk (runs in a worker process)."""
+    source = chunk.source
+    rejects: list[dict[str, Any]] = []
+    comments: list[Comment] = []
+    lines: list[int] = []
+    for line, record, raw in _records(chunk, rejects):
+        for part in extract(record, source.fmt, source.fields, source.context):
+            if isinstance(part, str):
+                rejects.append(_reject(source, line, part, raw))
+            else:
+                comments.append(part)
+                lines.append(line)
+    frame = pd.DataFrame(comments, columns=list(Comment._fields))
+    frame["line"] = np.asarray(lines, dtype=np.int64)
+    given = frame["comment_id"].notna().to_numpy()
+    if not given.all():
+        name = source.path.name
+        frame.loc[~given, "comment_id"] = [
+            f"{name}:{n}" + (f":{w.split(':')[0].replace(' ', '')}" if w else "")
+            for n, w in zip(frame["line"][~given], frame["where"][~given])
+        ]
+    scored = score_frame(model, frame)
+    scored["id_given"] = given
+    scored["id_key"] = pd.util.hash_array(scored["comment_id"].to_numpy(dtype=object)) \
+        if len(scored) else np.zeros(0, np.uint64)
+    return ChunkResult(source.name, scored, rejects, len(comments) + len(rejects), chunk.blank,
+                       chunk.bytes_read)
+
+
+class _PostAccumulator:
+    """Per-post counts and unique commenters, summed over chunks in bounded memory."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.counts = np.zeros((1024, len(TALLY_COLUMNS)), dtype=np.int64)
+        self.unique = np.zeros(1024, dtype=np.int64)
+        self.pairs = KeySet()
+
+    def add(self, tally: PostTally) -> None:
+        index = self.index
+        codes = np.fromiter((index.setdefault(p, len(index)) for p in tally.counts.index),
+                            dtype=np.int64, count=len(tally.counts))
+        if len(index) > len(self.unique):
+            size = max(len(index), 2 * len(self.unique))
+            self.counts = np.resize(self.counts, (size, len(TALLY_COLUMNS)))
+            self.counts[len(self.unique):] = 0
+            self.unique = np.concatenate([self.unique, np.zeros(size - len(self.unique),
+                                                                np.int64)])
+        self.counts[codes] += tally.counts.to_numpy(dtype=np.int64)
+        if len(tally.commenters):
+            fresh = self.pairs.add_new(tally.commenters["key"].to_numpy())
+            post_codes = tally.commenters["post_id"].map(index).to_numpy(dtype=np.int64)
+            np.add.at(self.unique, post_codes[fresh], 1)
+
+    def table(self) -> pd.DataFrame:
+        n = len(self.index)
+        ids = pd.Index(list(self.index), name="post_id", dtype=object)
+        counts = pd.DataFrame(self.counts[:n], index=ids, columns=list(TALLY_COLUMNS))
+        return posts_table(counts, pd.Series(self.unique[:n], index=ids))
+
+
+_WORKER_MODEL: CommentModel | None = None
+
+
+def _init_worker(model: CommentModel) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+
+
+def _work(chunk: Chunk) -> ChunkResult:
+    assert _WORKER_MODEL is not None
+    return score_chunk(chunk, _WORKER_MODEL)
+
+
+def _results(chunks: Iterator[Chunk], model: CommentModel, jobs: int) -> Iterator[ChunkResult]:
+    """Score chunks in order, on ``jobs`` worker processes (in this one when ``jobs`` is 1)."""
+    if jobs <= 1:
+        for chunk in chunks:
+            yield score_chunk(chunk, model)
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    pending: list[Any] = []
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(model,)) as pool:
+        for chunk in chunks:
+            pending.append(pool.apply_async(_work, (chunk,)))
+            if len(pending) >= jobs * _IN_FLIGHT_PER_WORKER:
+                yield pending.pop(0).get()
+        while pending:
+            yield pending.pop(0).get()
+
+
+def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: CommentModel | None = None,
+                model_path: str | os.PathLike | None = None, fmt: str = "auto",
+                fields: FieldMap | None = None, out_format: str = "parquet",
+                jobs: int | None = None, chunk_rows: int = CHUNK_ROWS,
+                progress: Callable[[int, int], None] | None = None) -> ScoreSummary:
+    """Score every comment of ``inputs`` into ``out_dir``.
+
+    Writes ``comments.<ext>``, ``posts.<ext>``, ``rejects.jsonl`` and ``summary.json``
+    atomically. ``progress(rows_done, bytes_read)`` is called after each chunk. Raises
+    :class:`~commentqa.io.InputError` for a missing or unreadable input, an unknown format
+    or an unwritable output folder.
+    """
+    start = time.perf_counter()
+    if out_format not in OUTPUT_FORMATS:
+        raise InputError(f"unknown output format {out_format!r}; choose one of "
+                         f"{', '.join(OUTPUT_FORMATS)}")
+    sources = [open_source(p, fmt, fields) for p in expand_inputs(inputs)]
+    model = model if model is not None else load_model(model_path)
+    folder = OutputFolder(out_dir)
+    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    summary = ScoreSummary()
+    try:
+        _run(sources, model, folder, out_format, jobs, chunk_rows, summary, progress)
+    except BaseException:
+        folder.abort()
+        raise
+    summary.seconds = time.perf_counter() - start
+    folder.write_json("summary.json", _summary_json(summary, model, sources, out_format))
+    summary.outputs = folder.commit()
+    return summary
+
+
+def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_format: str,
+         jobs: int, chunk_rows: int, summary: ScoreSummary,
+         progress: Callable[[int, int], None] | None) -> None:
+    comments = TableWriter(folder.path(f"comments.{out_format}"), out_format)
+    rejects_path = folder.path("rejects.jsonl")
+    ids, posts = KeySet(), _PostAccumulator()
+    bytes_read = 0
+
+    def chunks() -> Iterator[Chunk]:
+        for source in sources:
+            yield from read_chunks(source, chunk_rows)
+
+    with open(rejects_path, "w", encoding="utf-8") as rejects:
+        for result in _results(chunks(), model, jobs):
+            scored, bad = _drop_duplicates(result, ids)
+            rejects.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in bad)
+            out = scored[list(COMMENT_COLUMNS)].copy()
+            out["label"] = out["label"].astype(str)
+            comments.write(out)
+            posts.add(PostTally.from_scored(scored))
+            summary.rows_read += result.rows_read
+            summary.rows_scored += len(scored)
+            summary.rows_rejected += len(bad)
+            summary.blank_lines += result.blank
+            summary.rows_without_post += int(scored["post_id"].isna().sum())
+            summary.labels.update(scored["label"].astype(str).value_counts().to_dict())
+            bytes_read += result.bytes_read
+            if progress is not None:
+                progress(summary.rows_read, bytes_read)
+    empty = pd.DataFrame({c: pd.Series(dtype="float64" if c.startswith("p_") else object)
+                          for c in COMMENT_COLUMNS})
+    comments.close(empty)
+    table = posts.table()
+    summary.posts = len(table)
+    post_writer = TableWriter(folder.path(f"posts.{out_format}"), out_format)
+    post_writer.write(table)
+    post_writer.close()
+    if summary.rows_read != summary.rows_scored + summary.rows_rejected:
+        raise AssertionError("row accounting broke: read != scored + rejected")
+
+
+def _drop_duplicates(result: ChunkResult, ids: KeySet) -> tuple[pd.DataFrame, list[dict]]:
+    """Rows whose given comment id was seen before become rejects; the first one stays."""
+    scored = result.scored
+    bad = list(result.rejects)
+    given = scored["id_given"].to_numpy()
+    if not given.any():
+        return scored, bad
+    dup = np.zeros(len(scored), dtype=bool)
+    dup[given] = ~ids.add_new(scored["id_key"].to_numpy()[given])
+    if dup.any():
+        for line, cid, text in zip(scored["line"][dup], scored["comment_id"][dup],
+                                   scored["text"][dup]):
+            bad.append({"source": result.source, "line": int(line),
+                        "reason": f"duplicate comment id {cid!r}: an earlier row has the same id",
+                        "raw": clip(text)})
+        scored = scored[~dup]
+    return scored, bad
+
+
+def _summary_json(summary: ScoreSummary, model: CommentModel, sources: list[Source],
+                  out_format: str) -> dict[str, Any]:
+    return {
+        "rows_read": summary.rows_read,
+        "rows_scored": summary.rows_scored,
+        "rows_rejected": summary.rows_rejected,
+        "blank_lines_skipped": summary.blank_lines,
+        "rows_without_post": summary.rows_without_post,
+        "posts": summary.posts,
+        "labels": {label: summary.labels.get(label, 0) for label in LABELS},
+        "seconds": round(summary.seconds, 3),
+        "comments_per_second": round(summary.rows_read / summary.seconds, 1)
+        if summary.seconds else None,
+        "model": {"id": model.name, "name": model.meta.get("name"),
+                  "version": model.meta.get("version"),
+                  "sha256": model.meta.get("model_sha256")},
+        "commentqa_version": __version__,
+        "output_format": out_format,
+        "inputs": [{"path": s.name, "container": s.container, "format": s.fmt,
+                    "fields": {k: v for k, v in s.fields.roles().items() if v}
+                    if s.fmt == "flat" else None} for s in sources],
+        "python": sys.version.split()[0],
+    }
+

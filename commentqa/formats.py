@@ -1,0 +1,317 @@
+"""Platform export formats: which fields hold a comment's text, id, post, parent and author.
+
+Three record formats are understood, detected from the records themselves:
+
+- ``instagram``: Instagram Graph API comment objects (``id``, ``text``, ``timestamp``,
+  ``username``, ``like_count``, ``from``, ``parent_id``, ``media.id``, nested
+  ``replies.data``), bare, in a ``{"data": [...]}`` page, or inside a media object
+  (``{"id", "username", "comments": {"data": [...]}}``) that gives the post id and the
+  creator's username.
+- ``youtube``: YouTube Data API ``commentThreads`` (``snippet.topLevelComment.snippet``
+  with ``textOriginal`` / ``textDisplay``, ``replies.comments``), bare or in a
+  ``{"items": [...]}`` list response. A comment by the video's channel is the creator's.
+- ``flat``: one comment per record, as CSV/Parquet exports and TikTok/Instagram scrapers
+  write them; each field is found under its common names (:data:`FLAT_ALIASES`) or named
+  by the user (``--text-field`` ...). Dotted names reach into nested objects.
+
+:func:`extract` turns one record into :class:`Comment` objects (a thread gives several)
+or the reason it cannot be used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+__all__ = [
+    "FLAT_ALIASES",
+    "FORMATS",
+    "MAX_TEXT_CHARS",
+    "Comment",
+    "FieldMap",
+    "detect_format",
+    "extract",
+    "resolve_fields",
+    "unwrap_document",
+]
+
+FORMATS: tuple[str, ...] = ("flat", "instagram", "youtube")
+#: Longer texts are rejected: platforms cap comments at about 10,000 characters, so a
+#: bigger field is a broken export, and it would cost the scorer for nothing.
+MAX_TEXT_CHARS = 100_000
+
+#: Field names tried, in order, for each role of a flat record.
+FLAT_ALIASES: dict[str, tuple[str, ...]] = {
+    "text": ("text", "comment", "comment_text", "commentText", "body", "message", "content",
+             "textOriginal", "textDisplay"),
+    "id": ("comment_id", "commentId", "cid", "id"),
+    "post": ("post_id", "postId", "media_id", "video_id", "videoId", "aweme_id", "post_url",
+             "postUrl", "videoWebUrl", "video_url", "inputUrl", "source_url", "url"),
+    "parent": ("parent_id", "parentId", "parent_comment_id", "repliesToId", "reply_to",
+               "in_reply_to"),
+    "author": ("author", "username", "ownerUsername", "uniqueId", "author_username",
+               "authorDisplayName", "user", "user_name"),
+    "creator": ("is_creator", "isCreator", "author_is_creator", "by_creator", "is_owner",
+                "isAuthor"),
+    # The post's creator: a comment whose author is this is the creator's own.
+    "owner": ("post_owner", "postOwner", "videoAuthor", "post_author", "creator_username",
+              "owner_username"),
+}
+
+_TRUE = frozenset({"true", "1", "yes", "y", "t"})
+_FALSE = frozenset({"false", "0", "no", "n", "f", ""})
+_TAG = re.compile(r"<(?!br\b)[^>]{0,500}>", re.I)  # textDisplay markup; <br> is handled later
+
+
+class Comment(NamedTuple):
+    """One comment, ready to score. ``where`` says which part of the record it came from."""
+
+    comment_id: str | None
+    post_id: str | None
+    parent_id: str | None
+    author: str | None
+    is_creator: bool | None
+    text: str
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """Field names of a flat record; ``None`` means the role is absent."""
+
+    text: str | None = None
+    id: str | None = None
+    post: str | None = None
+    parent: str | None = None
+    author: str | None = None
+    creator: str | None = None
+    owner: str | None = None
+
+    def roles(self) -> dict[str, str | None]:
+        return {r: getattr(self, r) for r in FLAT_ALIASES}
+
+
+def _lookup(record: Mapping[str, Any], name: str) -> tuple[bool, Any]:
+    if name in record:
+        return True, record[name]
+    node: Any = record
+    for part in name.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def resolve_fields(sample: Iterable[Mapping[str, Any]], given: FieldMap) -> FieldMap:
+    """Fill the roles ``given`` leaves open from :data:`FLAT_ALIASES`, using sample records."""
+    keys: dict[str, None] = {}
+    for record in sample:
+        if isinstance(record, Mapping):
+            keys.update(dict.fromkeys(record))
+    chosen = given.roles()
+    for role, aliases in FLAT_ALIASES.items():
+        if chosen[role] is None:
+            chosen[role] = next((a for a in aliases if a in keys and a not in chosen.values()),
+                                None)
+    return FieldMap(**chosen)
+
+
+def detect_format(sample: Iterable[Any]) -> str:
+    """``instagram``, ``youtube`` or ``flat`` from the first object records of a file."""
+    for record in sample:
+        if not isinstance(record, Mapping):
+            continue
+        items = _document_items(record)
+        if items is not None:
+            first = next((i for i in items[0] if isinstance(i, Mapping)), None)
+            if first is None:
+                continue
+            record = first
+        kind = str(record.get("kind", ""))
+        if kind.startswith("youtube#") or "topLevelComment" in (record.get("snippet") or {}):
+            return "youtube"
+        replies = record.get("replies")
+        if (isinstance(replies, Mapping) and "data" in replies) or (
+            "like_count" in record and "username" in record and "text" in record
+        ) or isinstance(record.get("from"), Mapping):
+            return "instagram"
+        return "flat"
+    return "flat"
+
+
+def _document_items(record: Mapping[str, Any]) -> tuple[list, dict[str, Any]] | None:
+    """Items and context of a page/document record, or None for a plain record."""
+    if isinstance(record.get("items"), list) and str(record.get("kind", "")).startswith(
+        "youtube#"
+    ):
+        return record["items"], {}
+    comments = record.get("comments")
+    if isinstance(comments, Mapping) and isinstance(comments.get("data"), list):
+        owner = record.get("username") or (record.get("owner") or {}).get("username")
+        return comments["data"], {"post_id": _as_id(record.get("id")), "owner": owner}
+    if isinstance(record.get("data"), list) and "text" not in record:
+        return record["data"], {}
+    return None
+
+
+def unwrap_document(record: Any) -> tuple[list, dict[str, Any]]:
+    """The records inside an API page or media document, and what it says about them
+    (``post_id``, ``owner``). A plain record is returned as a list of one."""
+    if isinstance(record, Mapping):
+        found = _document_items(record)
+        if found is not None:
+            return found
+    return [record], {}
+
+
+def _as_id(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)) or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _as_flag(value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0 if value == value else None
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return None if text == "" else False
+    return None
+
+
+def text_problem(value: Any, found: bool, field: str) -> str | None:
+    """Why ``value`` cannot be scored as a comment text, or None when it can."""
+    if not found:
+        return f"field {field!r}: missing"
+    if value is None:
+        return f"field {field!r}: null"
+    if not isinstance(value, str):
+        return f"field {field!r}: expected a string, got {type(value).__name__}"
+    if "\x00" in value:
+        return f"field {field!r}: contains NUL bytes"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"field {field!r}: invalid Unicode (undecodable bytes or a lone surrogate)"
+    if len(value) > MAX_TEXT_CHARS:
+        return (f"field {field!r}: {len(value):,} characters, over the "
+                f"{MAX_TEXT_CHARS:,} limit for one comment")
+    return None
+
+
+Extracted = list  # of Comment, or str: the reason a part was rejected
+
+
+def _flat(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]) -> Extracted:
+    text_field = fields.text or "text"
+    found, text = _lookup(record, text_field)
+    problem = text_problem(text, found, text_field)
+    if problem:
+        return [problem]
+
+    def get(name: str | None) -> Any:
+        return _lookup(record, name)[1] if name else None
+
+    author = _as_id(get(fields.author))
+    creator = _as_flag(get(fields.creator))
+    owner = _as_id(get(fields.owner)) or context.get("owner")
+    if creator is None and owner and author is not None:
+        creator = author == owner
+    return [Comment(_as_id(get(fields.id)), _as_id(get(fields.post)) or context.get("post_id"),
+                    _as_id(get(fields.parent)), author, creator, text)]
+
+
+def _instagram(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]) -> Extracted:
+    owner = context.get("owner")
+    post = _as_id((record.get("media") or {}).get("id")) or context.get("post_id")
+    if fields.post:
+        post = _as_id(_lookup(record, fields.post)[1]) or post
+
+    def one(obj: Any, parent: str | None, where: str) -> Comment | str:
+        if not isinstance(obj, Mapping):
+            return f"{where}expected a JSON object, got {type(obj).__name__}"
+        found, text = _lookup(obj, fields.text or "text")
+        problem = text_problem(text, found, fields.text or "text")
+        if problem:
+            return where + problem
+        author = obj.get("username") or (obj.get("from") or {}).get("username")
+        author = _as_id(author)
+        creator = (author == owner) if (owner and author is not None) else None
+        return Comment(_as_id(obj.get("id")), post, _as_id(obj.get("parent_id")) or parent,
+                       author, creator, text, where)
+
+    out: Extracted = [one(record, None, "")]
+    replies = (record.get("replies") or {}).get("data") if isinstance(
+        record.get("replies"), Mapping) else None
+    parent = _as_id(record.get("id"))
+    for k, reply in enumerate(replies or (), 1):
+        out.append(one(reply, parent, f"reply {k}: "))
+    return out
+
+
+def _youtube(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]) -> Extracted:
+    thread = record.get("snippet") or {}
+    top = thread.get("topLevelComment") if isinstance(thread, Mapping) else None
+    if not isinstance(top, Mapping):
+        return ["field 'snippet.topLevelComment': missing (not a YouTube commentThread)"]
+    channel = thread.get("channelId")
+    video = _as_id(thread.get("videoId"))
+
+    def one(obj: Any, parent: str | None, where: str) -> Comment | str:
+        snippet = obj.get("snippet") if isinstance(obj, Mapping) else None
+        if not isinstance(snippet, Mapping):
+            return f"{where}field 'snippet': missing"
+        if fields.text:
+            found, text = _lookup(snippet, fields.text)
+            name = fields.text
+        elif "textOriginal" in snippet:
+            found, text, name = True, snippet["textOriginal"], "textOriginal"
+        else:
+            found, name = "textDisplay" in snippet, "textDisplay"
+            text = snippet.get("textDisplay")
+            if isinstance(text, str) and "<" in text:
+                text = _TAG.sub("", text)
+        problem = text_problem(text, found, f"snippet.{name}")
+        if problem:
+            return where + problem
+        author_channel = (snippet.get("authorChannelId") or {}).get("value")
+        author = _as_id(author_channel or snippet.get("authorDisplayName"))
+        creator = (author_channel == channel) if (channel and author_channel) else None
+        return Comment(_as_id(obj.get("id")), _as_id(snippet.get("videoId")) or video,
+                       _as_id(snippet.get("parentId")) or parent, author, creator, text, where)
+
+    out: Extracted = [one(top, None, "")]
+    replies = record.get("replies")
+    comments = replies.get("comments") if isinstance(replies, Mapping) else None
+    for k, reply in enumerate(comments or (), 1):
+        out.append(one(reply, _as_id(top.get("id")), f"reply {k}: "))
+    return out
+
+
+_EXTRACTORS: dict[str, Callable[[Mapping[str, Any], FieldMap, dict[str, Any]], Extracted]] = {
+    "flat": _flat,
+    "instagram": _instagram,
+    "youtube": _youtube,
+}
+
+
+def extract(record: Any, fmt: str, fields: FieldMap,
+            context: dict[str, Any] | None = None) -> Extracted:
+    """Comments of one record, each a :class:`Comment` or the reason it was rejected."""
+    if not isinstance(record, Mapping):
+        return [f"expected a JSON object, got {_json_type(record)}"]
+    return _EXTRACTORS[fmt](record, fields, context or {})
+
+
+def _json_type(value: Any) -> str:
+    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+            type(None): "null"}.get(type(value), type(value).__name__)

@@ -1,0 +1,118 @@
+"""The output folder of a batch run, written atomically.
+
+Every file is written under a temporary name in the output folder and renamed into place
+by :meth:`OutputFolder.commit`, ``summary.json`` last; :meth:`OutputFolder.abort` deletes
+the temporary files. An interrupted run therefore leaves the previous outputs (or none),
+never a half-written file under a final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from .io import InputError
+
+__all__ = ["OUTPUT_FORMATS", "OutputFolder", "TableWriter"]
+
+OUTPUT_FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+class TableWriter:
+    """Appends pandas frames with fixed columns to one Parquet, CSV or JSONL file."""
+
+    def __init__(self, path: Path, fmt: str):
+        self.path, self.fmt = path, fmt
+        self.rows = 0
+        self._fh: IO[Any] | None = None
+        self._parquet: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.fmt == "parquet":
+            self._write_parquet(frame)
+        else:
+            if self._fh is None:
+                self._fh = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            if self.fmt == "csv":
+                frame.to_csv(self._fh, header=self.rows == 0, index=False, lineterminator="\n")
+            elif len(frame):
+                text = frame.to_json(orient="records", lines=True, force_ascii=False,
+                                     double_precision=6)
+                self._fh.write(text if text.endswith("\n") else text + "\n")
+        self.rows += len(frame)
+
+    def _write_parquet(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+        else:
+            table = table.cast(self._parquet.schema)
+        self._parquet.write_table(table)
+
+    def close(self, empty: pd.DataFrame | None = None) -> None:
+        """Finish the file; ``empty`` (a frame with the columns) is written if no row was."""
+        if self.rows == 0 and empty is not None and self._fh is None and self._parquet is None:
+            self.write(empty)
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._fh is not None:
+            self._fh.close()
+        if not self.path.exists():
+            self.path.touch()
+
+
+class OutputFolder:
+    """Temporary files in ``folder`` that become the run's outputs on :meth:`commit`."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise InputError(f"{self.folder}: exists and is not a folder")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".commentqa-", dir=self.folder)
+        except OSError as exc:
+            raise InputError(f"{self.folder}: cannot write there ({exc.strerror})") from None
+        os.close(fd)
+        os.unlink(probe)
+        self._pending: dict[str, Path] = {}
+
+    def path(self, name: str) -> Path:
+        """A temporary path that :meth:`commit` will rename to ``folder/name``."""
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
+        os.close(fd)
+        self._pending[name] = Path(tmp)
+        return Path(tmp)
+
+    def write_json(self, name: str, data: dict[str, Any]) -> None:
+        with open(self.path(name), "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2)
+            fh.write("\n")
+
+    def commit(self) -> dict[str, str]:
+        """Rename every pending file into place (``summary.json`` last)."""
+        names = sorted(self._pending, key=lambda n: n == "summary.json")
+        done = {}
+        for name in names:
+            final = self.folder / name
+            os.replace(self._pending.pop(name), final)
+            done[name] = str(final)
+        return done
+
+    def abort(self) -> None:
+        for tmp in self._pending.values():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        self._pending.clear()

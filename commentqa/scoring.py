@@ -1,0 +1,167 @@
+"""The engine-agnostic scoring core: pandas in, pandas out.
+
+- :func:`score_frame` labels the comments of a frame.
+- :meth:`PostTally.from_scored` tallies scored comments per post; tallies of chunks,
+  processes or machines merge exactly with :func:`merge_tallies` (counts are summed,
+  commenter keys are united).
+- :meth:`PostTally.posts` turns a (merged) tally into the posts table, with the
+  resonance figures of :mod:`commentqa.resonance` computed from the merged counts.
+
+The batch command (:mod:`commentqa.batch`) and any other engine (Dask, Spark) apply the
+same functions per partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .labels import LABELS
+from .model import CommentModel
+from .resonance import post_scores
+
+__all__ = [
+    "COMMENT_COLUMNS",
+    "POST_COLUMNS",
+    "PROBA_COLUMNS",
+    "TALLY_COLUMNS",
+    "PostTally",
+    "commenter_keys",
+    "merge_tallies",
+    "posts_table",
+    "score_frame",
+]
+
+#: One probability column per label, in :data:`~commentqa.labels.LABELS` order.
+PROBA_COLUMNS: tuple[str, ...] = tuple(f"p_{label}" for label in LABELS)
+#: Columns of the per-comment output.
+COMMENT_COLUMNS: tuple[str, ...] = ("comment_id", "post_id", "parent_id", "label", *PROBA_COLUMNS)
+#: Per-post counts; every one is a sum over comments, so tallies merge by addition.
+#: Label columns count the audience's comments (the creator's own are ``creator_comments``).
+TALLY_COLUMNS: tuple[str, ...] = (
+    "comments",          # every scored comment of the post, the creator's included
+    *LABELS,             # audience comments per label
+    "creator_comments",  # comments written by the post's creator
+    "top_level",         # audience comments that are not replies
+    "replies",           # replies, whoever wrote them
+    "creator_replies",   # replies written by the creator
+    "with_author",       # audience comments whose author is known
+)
+#: Decimals kept in probabilities and post scores: far below any meaningful difference.
+SCORE_DECIMALS = 6
+#: Columns of the posts output, after ``post_id``.
+POST_COLUMNS: tuple[str, ...] = (
+    *TALLY_COLUMNS[:-1],
+    "unique_commenters",
+    "resonance",
+    "resonance_low",
+    "resonance_high",
+    "question_share",
+    "conversation_share",
+    "spam_share",
+    "reply_depth",
+    "creator_reply_rate",
+)
+
+
+def score_frame(model: CommentModel, frame: pd.DataFrame, text_column: str = "text",
+                decimals: int | None = SCORE_DECIMALS) -> pd.DataFrame:
+    """A copy of ``frame`` with ``label`` and one ``p_<label>`` column per class."""
+    texts = frame[text_column].tolist()
+    proba = model.predict_proba(texts) if texts else np.zeros((0, len(LABELS)))
+    if decimals is not None:
+        proba = np.round(proba, decimals)
+    out = frame.copy()
+    out["label"] = pd.Categorical.from_codes(proba.argmax(axis=1), categories=list(LABELS))
+    for j, column in enumerate(PROBA_COLUMNS):
+        out[column] = proba[:, j]
+    return out
+
+
+def commenter_keys(post_ids: pd.Series, authors: pd.Series) -> np.ndarray:
+    """Deterministic 64-bit keys of (post, author) pairs; 0 where the author is unknown."""
+    known = authors.notna().to_numpy() & post_ids.notna().to_numpy()
+    keys = np.zeros(len(authors), dtype=np.uint64)
+    if known.any():
+        pairs = post_ids[known].astype(str) + "\x1f" + authors[known].astype(str)
+        keys[known] = pd.util.hash_array(pairs.to_numpy(dtype=object))
+        keys[known & (keys == 0)] = 1  # 0 is reserved for "no author"
+    return keys
+
+
+def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].fillna(False).to_numpy(dtype=bool)
+
+
+@dataclass
+class PostTally:
+    """Per-post counts (index ``post_id``, :data:`TALLY_COLUMNS`) and commenter keys."""
+
+    counts: pd.DataFrame
+    commenters: pd.DataFrame  # columns post_id, key: one row per (post, audience author)
+
+    @classmethod
+    def from_scored(cls, scored: pd.DataFrame) -> PostTally:
+        """Tally a scored frame with ``post_id``, ``label`` and optionally ``parent_id``,
+        ``is_creator`` and ``author`` columns. Rows without a post id are not tallied."""
+        frame = scored[scored["post_id"].notna()]
+        creator = _flags(frame, "is_creator")
+        reply = (frame["parent_id"].notna().to_numpy() if "parent_id" in frame
+                 else np.zeros(len(frame), dtype=bool))
+        audience = ~creator
+        author = frame["author"] if "author" in frame else pd.Series(None, index=frame.index)
+        label = frame["label"].astype(str).to_numpy()
+        columns = {"comments": np.ones(len(frame), dtype=np.int64)}
+        for name in LABELS:
+            columns[name] = ((label == name) & audience).astype(np.int64)
+        columns["creator_comments"] = creator.astype(np.int64)
+        columns["top_level"] = (~reply & audience).astype(np.int64)
+        columns["replies"] = reply.astype(np.int64)
+        columns["creator_replies"] = (reply & creator).astype(np.int64)
+        columns["with_author"] = (author.notna().to_numpy() & audience).astype(np.int64)
+        per_row = pd.DataFrame(columns, index=frame.index)
+        per_row.insert(0, "post_id", frame["post_id"].astype(str).to_numpy())
+        counts = per_row.groupby("post_id", sort=False).sum()
+        keys = commenter_keys(frame["post_id"].astype(str), author)
+        take = (keys != 0) & audience
+        commenters = pd.DataFrame(
+            {"post_id": per_row["post_id"].to_numpy()[take], "key": keys[take]}
+        ).drop_duplicates(ignore_index=True)
+        return cls(counts[list(TALLY_COLUMNS)], commenters)
+
+    def posts(self) -> pd.DataFrame:
+        """The posts table: counts, unique commenters and resonance figures."""
+        unique = self.commenters.groupby("post_id", sort=False).size()
+        return posts_table(self.counts, unique)
+
+
+def merge_tallies(tallies: Iterable[PostTally]) -> PostTally:
+    """Combine tallies of disjoint sets of comments into the tally of their union."""
+    tallies = list(tallies)
+    if not tallies:
+        empty = pd.DataFrame({c: pd.Series(dtype=np.int64) for c in TALLY_COLUMNS})
+        empty.index.name = "post_id"
+        return PostTally(empty, pd.DataFrame({"post_id": [], "key": np.zeros(0, np.uint64)}))
+    counts = pd.concat([t.counts for t in tallies]).groupby(level=0, sort=False).sum()
+    commenters = pd.concat([t.commenters for t in tallies], ignore_index=True)
+    return PostTally(counts, commenters.drop_duplicates(ignore_index=True))
+
+
+def posts_table(counts: pd.DataFrame, unique_commenters: pd.Series) -> pd.DataFrame:
+    """Posts output from merged counts; ``unique_commenters`` is indexed by post id.
+
+    Rows are sorted by ``post_id`` so that every engine yields the same table.
+    """
+    counts = counts.sort_index()
+    table = counts[list(TALLY_COLUMNS[:-1])].astype(np.int64)
+    unique = unique_commenters.reindex(counts.index).fillna(0).astype(np.int64)
+    # Unknown, not zero, when no audience comment of the post named its author.
+    table["unique_commenters"] = unique.where(counts["with_author"] > 0).astype("Int64")
+    table = pd.concat([table, post_scores(counts).round(SCORE_DECIMALS)], axis=1)
+    table.index.name = "post_id"
+    return table.reset_index()[["post_id", *POST_COLUMNS]]

@@ -1,0 +1,389 @@
+"""Input files to chunks of records: paths, directories and globs; JSONL, JSON arrays and
+documents, CSV and Parquet; gzip transparently.
+
+:func:`read_chunks` streams each file in chunks of at most ``chunk_rows`` records, so
+memory stays bounded whatever the input size. JSONL lines travel as raw bytes and are
+decoded by whoever scores the chunk (a worker process); the other containers are parsed
+here. A record that cannot even be parsed travels as a :class:`Unreadable` with its
+reason, so it reaches the rejects file like every other bad row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import glob
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import IO, Any
+
+from .formats import FieldMap, detect_format, resolve_fields, unwrap_document
+from .io import InputError
+
+__all__ = [
+    "CONTAINERS",
+    "MAX_LINE_BYTES",
+    "Chunk",
+    "Source",
+    "Unreadable",
+    "expand_inputs",
+    "open_source",
+    "read_chunks",
+]
+
+CONTAINERS: tuple[str, ...] = ("jsonl", "json-array", "json-doc", "csv", "parquet")
+_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
+             ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+#: A JSONL line or CSV field longer than this is rejected without being held in memory.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+#: A JSON file that is one document (not an array, not JSONL) is read whole; above this
+#: size it is refused: such exports are API pages, and a bigger one should be JSONL.
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+_SAMPLE_RECORDS = 20  # records read to detect a file's format and fields
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A record that could not be parsed."""
+
+    reason: str
+    raw: str = ""
+
+
+@dataclass
+class Source:
+    """One input file and what was found out about it."""
+
+    path: Path
+    container: str
+    fmt: str = "flat"
+    fields: FieldMap = field(default_factory=FieldMap)
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+
+@dataclass
+class Chunk:
+    """Records of one source with their 1-based line (or row/item) numbers.
+
+    ``kind`` is ``"lines"`` (raw JSONL bytes) or ``"records"`` (parsed objects, dict rows or
+    :class:`Unreadable`). ``blank`` counts blank lines skipped while reading it.
+    """
+
+    source: Source
+    kind: str
+    lines: list[int]
+    items: list[Any]
+    blank: int = 0
+    bytes_read: int = 0
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Files named by ``inputs``: files as given, directories recursively, globs expanded."""
+    out: list[Path] = []
+    for spec in inputs:
+        path = Path(spec)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p) in _SUFFIXES)
+            if not found:
+                raise InputError(f"{spec}: directory has no .jsonl/.json/.csv/.parquet files")
+            out.extend(found)
+        elif path.exists():
+            out.append(path)
+        elif glob.has_magic(spec):
+            found = sorted(Path(p) for p in glob.glob(spec, recursive=True) if Path(p).is_file())
+            if not found:
+                raise InputError(f"{spec}: no file matches this pattern")
+            out.extend(found)
+        else:
+            raise InputError(f"{spec}: no such file")
+    seen: set[Path] = set()
+    return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]
+
+
+def _suffix(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
+def _open(path: Path) -> IO[bytes]:
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open ({exc.strerror})") from None
+    if fh.peek(2)[:2] == b"\x1f\x8b":
+        fh.close()
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return fh
+
+
+def _sniff(path: Path) -> str:
+    with _open(path) as fh:
+        try:
+            head = fh.read(4096)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path}: cannot read ({exc})") from None
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if first in (b"{", b"["):
+        return "json"
+    if not first:
+        return "jsonl"  # empty: nothing to read whatever it is
+    raise InputError(f"{path}: unknown format; name it .jsonl, .json, .csv or .parquet "
+                     "(optionally .gz)")
+
+
+def open_source(path: Path, fmt: str = "auto", fields: FieldMap | None = None) -> Source:
+    """Work out a file's container, record format and fields from its name and content."""
+    container = _SUFFIXES.get(_suffix(path)) or _sniff(path)
+    if container == "json":
+        container = _json_flavour(path)
+    source = Source(path, container, fields=fields or FieldMap())
+    sample = _sample(source)
+    source.fmt = detect_format(sample) if fmt == "auto" else fmt
+    if source.fmt == "flat":
+        source.fields = resolve_fields(sample, source.fields)
+    return source
+
+
+def _json_flavour(path: Path) -> str:
+    """``json-array``, ``jsonl`` (one object per line) or ``json-doc`` (one document)."""
+    with _open(path) as fh:
+        head = fh.read(_BLOCK)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        return "json-array"
+    first_line = text.split(b"\n", 1)[0]
+    try:
+        json.loads(first_line)
+    except ValueError:
+        return "json-doc"
+    return "jsonl"
+
+
+def _sample(source: Source) -> list[Any]:
+    sample: list[Any] = []
+    with contextlib.closing(read_chunks(source, _SAMPLE_RECORDS)) as chunks:
+        chunk = next(chunks, None)
+    for item in chunk.items if chunk else ():
+        if isinstance(item, bytes):
+            try:
+                item = json.loads(item)
+            except ValueError:
+                continue
+        if not isinstance(item, Unreadable):
+            sample.append(item)
+    return sample
+
+
+def read_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
+    """Chunks of at most ``chunk_rows`` records of ``source``, in file order."""
+    reader = {"jsonl": _jsonl_chunks, "json-array": _array_chunks, "json-doc": _doc_chunks,
+              "csv": _csv_chunks, "parquet": _parquet_chunks}[source.container]
+    return reader(source, chunk_rows)
+
+
+def _jsonl_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
+    with _open(source.path) as fh:
+        lines: list[int] = []
+        items: list[Any] = []
+        blank = n = nbytes = 0
+        for raw in iter(partial(fh.readline, MAX_LINE_BYTES + 1), b""):
+            n += 1
+            nbytes += len(raw)
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                size = len(raw) + _skip_line(fh)
+                nbytes += size - len(raw)
+                lines.append(n)
+                items.append(Unreadable(f"line is {size:,} bytes, over the "
+                                        f"{MAX_LINE_BYTES:,}-byte limit", _clip_bytes(raw)))
+            elif raw.isspace():
+                blank += 1
+                continue
+            else:
+                lines.append(n)
+                items.append(raw)
+            if len(items) >= chunk_rows:
+                yield Chunk(source, "lines", lines, items, blank, nbytes)
+                lines, items, blank, nbytes = [], [], 0, 0
+        if items or blank:
+            yield Chunk(source, "lines", lines, items, blank, nbytes)
+
+
+def _skip_line(fh: IO[bytes]) -> int:
+    skipped = 0
+    for part in iter(partial(fh.readline, _BLOCK), b""):
+        skipped += len(part)
+        if part.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _clip_bytes(raw: bytes, limit: int = 2_000) -> str:
+    return raw[:limit].decode("utf-8", "replace") + ("..." if len(raw) > limit else "")
+
+
+def _records(source: Source, rows: Iterator[tuple[int, Any]], chunk_rows: int,
+             ) -> Iterator[Chunk]:
+    lines: list[int] = []
+    items: list[Any] = []
+    for n, item in rows:
+        lines.append(n)
+        items.append(item)
+        if len(items) >= chunk_rows:
+            yield Chunk(source, "records", lines, items)
+            lines, items = [], []
+    if items:
+        yield Chunk(source, "records", lines, items)
+
+
+def _doc_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
+    size = source.path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise InputError(f"{source.path}: a {size:,}-byte single JSON document is too large "
+                         "to read at once; export it as JSONL or a JSON array")
+    with _open(source.path) as fh:
+        data = fh.read()
+    try:
+        doc = json.loads(data.decode("utf-8", "surrogateescape"))
+    except ValueError as exc:
+        yield Chunk(source, "records", [1], [Unreadable(f"invalid JSON document: {exc}",
+                                                        _clip_bytes(data))])
+        return
+    items, context = unwrap_document(doc)
+    source.context = context
+    yield from _records(source, enumerate(items, 1), chunk_rows)
+
+
+def _array_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
+    with _open(source.path) as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape")
+        yield from _records(source, _array_items(text), chunk_rows)
+
+
+def _array_items(fh: IO[str]) -> Iterator[tuple[int, Any]]:
+    """Items of a top-level JSON array, read incrementally."""
+    decoder = json.JSONDecoder()
+    buf, pos, eof = "", 0, False
+
+    def fill() -> bool:
+        nonlocal buf, pos, eof
+        more = fh.read(_BLOCK)
+        eof = not more
+        buf = buf[pos:] + more
+        pos = 0
+        return bool(more)
+
+    def skip_ws() -> str:
+        nonlocal pos
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n":
+                pos += 1
+            if pos < len(buf) or not fill():
+                return buf[pos] if pos < len(buf) else ""
+
+    if skip_ws() != "[":
+        yield 1, Unreadable("a JSON array must start with '['")
+        return
+    pos += 1
+    n = 0
+    if skip_ws() == "]":
+        return
+    while True:
+        n += 1
+        while True:
+            try:
+                item, end = decoder.raw_decode(buf, pos)
+                break
+            except ValueError as exc:
+                if not eof and len(buf) - pos <= MAX_LINE_BYTES and fill():
+                    continue
+                yield n, Unreadable(f"invalid JSON in array item {n}: {exc}; the rest of the "
+                                    "file cannot be read", buf[pos:pos + 2_000])
+                return
+        pos = end
+        yield n, item
+        sep = skip_ws()
+        if sep == ",":
+            pos += 1
+            skip_ws()
+        elif sep == "]":
+            return
+        else:
+            yield n + 1, Unreadable(f"expected ',' or ']' after array item {n}, found "
+                                    f"{sep or 'end of file'!r}; the rest of the file cannot be "
+                                    "read")
+            return
+
+
+def _csv_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
+    delimiter = "\t" if ".tsv" in [s.lower() for s in source.path.suffixes] else ","
+    csv.field_size_limit(MAX_LINE_BYTES)
+    with _open(source.path) as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise InputError(f"{source.path}: unreadable CSV header ({exc})") from None
+        if not header:
+            return
+        yield from _records(source, _csv_rows(reader, header), chunk_rows)
+
+
+def _csv_rows(reader, header: list[str]) -> Iterator[tuple[int, Any]]:
+    width = len(header)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, Unreadable(f"malformed CSV row: {exc}")
+            continue
+        if not row:
+            continue  # a blank line
+        if len(row) != width:
+            yield reader.line_num, Unreadable(
+                f"row has {len(row)} cells, the header has {width}", ",".join(row)[:2_000])
+            continue
+        try:
+            "".join(row).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            yield reader.line_num, Unreadable(
+                f"invalid UTF-8 in row (byte 0x{ord(exc.object[exc.start]) - 0xDC00:02x})",
+                ",".join(row).encode("utf-8", "surrogateescape").decode("utf-8", "replace")[
+                    :2_000])
+            continue
+        yield reader.line_num, dict(zip(header, row))
+
+
+def _parquet_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(f"{source.path}: reading Parquet needs pyarrow "
+                         "(pip install pyarrow)") from None
+    try:
+        parquet = pq.ParquetFile(source.path)
+    except Exception as exc:  # pyarrow raises several types for a corrupt file
+        raise InputError(f"{source.path}: unreadable Parquet file ({exc})") from None
+    row = 0
+    with parquet:
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            records = batch.to_pylist()
+            yield Chunk(source, "records", list(range(row + 1, row + len(records) + 1)), records)
+            row += len(records)
+

@@ -1,0 +1,257 @@
+"""The batch scorer: formats, field mapping, bad input, chunk merging, atomic output."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FIXTURES
+
+from commentqa import batch
+from commentqa.batch import score_files
+from commentqa.formats import FieldMap
+from commentqa.io import InputError
+from commentqa.keyset import KeySet
+from commentqa.scoring import POST_COLUMNS, PostTally, merge_tallies, score_frame
+
+EXPORTS = FIXTURES / "exports"
+
+
+def read(out, name="comments", fmt="jsonl") -> pd.DataFrame:
+    path = out / f"{name}.{fmt}"
+    if fmt == "jsonl":
+        return pd.read_json(path, lines=True, dtype={"comment_id": str, "post_id": str,
+                                                     "parent_id": str})
+    if fmt == "csv":
+        return pd.read_csv(path, dtype={"comment_id": str, "post_id": str, "parent_id": str})
+    return pd.read_parquet(path)
+
+
+def summary(out) -> dict:
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+def rejects(out) -> list[dict]:
+    text = (out / "rejects.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+# -- formats -------------------------------------------------------------------------
+
+
+def test_instagram_graph_media_document(tmp_path, model):
+    score_files([str(EXPORTS / "instagram_graph_media.json")], tmp_path, model=model,
+                out_format="jsonl", jobs=1)
+    s = summary(tmp_path)
+    assert s["inputs"][0]["format"] == "instagram"
+    assert s["rows_read"] == s["rows_scored"] == 9  # 7 comments + 2 nested replies
+    comments = read(tmp_path).set_index("comment_id")
+    assert set(comments["post_id"]) == {"17986042117301558"}
+    assert comments.loc["18045529317092301", "parent_id"] == "18045529317092242"
+    post = read(tmp_path, "posts").iloc[0]
+    assert post["creator_comments"] == 1 and post["creator_replies"] == 1
+    assert post["replies"] == 2 and post["top_level"] == 7
+    assert post["unique_commenters"] == 7  # kitchen_kavya commented twice; creator not counted
+
+
+def test_youtube_comment_threads(tmp_path, model):
+    score_files([str(EXPORTS / "youtube_comment_threads.json")], tmp_path, model=model,
+                out_format="csv", jobs=1)
+    assert summary(tmp_path)["inputs"][0]["format"] == "youtube"
+    comments = read(tmp_path, fmt="csv").set_index("comment_id")
+    assert len(comments) == 5
+    assert (comments["post_id"] == "dQ4rTbench1").all()
+    reply = "UgzT3mK1pQ0rVd8xYk54AaABAg.A1b2C3d4E5f"
+    assert comments.loc[reply, "parent_id"] == "UgzT3mK1pQ0rVd8xYk54AaABAg"
+    assert comments.loc["UgyP1qR3sT5uV7wX9yZ1AaABAg", "label"] == "spam"
+    post = read(tmp_path, "posts", "csv").iloc[0]
+    assert post["creator_replies"] == 1 and post["replies"] == 2
+
+
+def test_scraper_json_array_and_csv(tmp_path, model):
+    score_files([str(EXPORTS / "tiktok_scraper.json"), str(EXPORTS / "instagram_scraper.csv")],
+                tmp_path, model=model, out_format="parquet", jobs=1)
+    s = summary(tmp_path)
+    assert [i["container"] for i in s["inputs"]] == ["json-array", "csv"]
+    assert s["inputs"][0]["fields"] == {"text": "text", "id": "cid", "post": "videoWebUrl",
+                                        "parent": "repliesToId", "author": "uniqueId",
+                                        "owner": "videoAuthor"}
+    assert s["rows_scored"] == 16 and s["posts"] == 4
+    posts = read(tmp_path, "posts", "parquet").set_index("post_id")
+    tiktok = posts.loc["https://www.tiktok.com/@glowbyfarah/video/7422998800112233445"]
+    assert tiktok["creator_replies"] == 1 and tiktok["creator_comments"] == 1
+    assert list(posts.reset_index().columns) == ["post_id", *POST_COLUMNS]
+
+
+def test_folder_glob_and_gzip_inputs(tmp_path, model):
+    gz = tmp_path / "in" / "dump.jsonl.gz"
+    gz.parent.mkdir()
+    gz.write_bytes(gzip.compress((FIXTURES / "comments.jsonl").read_bytes()))
+    (tmp_path / "in" / "notes.txt").write_text("not an input")
+    out1, out2 = tmp_path / "a", tmp_path / "b"
+    score_files([str(tmp_path / "in")], out1, model=model, out_format="jsonl", jobs=1)
+    score_files([str(tmp_path / "in" / "*.gz")], out2, model=model, out_format="jsonl", jobs=1)
+    assert summary(out1)["rows_scored"] == summary(out2)["rows_scored"] == 32
+    pd.testing.assert_frame_equal(read(out1), read(out2))
+
+
+def test_field_mapping(tmp_path, model):
+    src = tmp_path / "odd.csv"
+    src.write_text("cid,msg,video,who,reply_of\n"
+                   "1,where did you get that lamp?,v1,ann,\n"
+                   "2,@ann IKEA last spring,v1,bo,1\n", encoding="utf-8")
+    fields = FieldMap(text="msg", id="cid", post="video", author="who", parent="reply_of")
+    score_files([str(src)], tmp_path / "o", model=model, fields=fields, out_format="jsonl",
+                jobs=1)
+    comments = read(tmp_path / "o")
+    assert comments["comment_id"].tolist() == ["1", "2"]
+    assert comments["parent_id"].tolist()[1] == "1"
+    post = read(tmp_path / "o", "posts").iloc[0]
+    assert post["replies"] == 1 and post["unique_commenters"] == 2
+
+
+def test_nested_dotted_field(tmp_path, model):
+    src = tmp_path / "nested.jsonl"
+    src.write_text(json.dumps({"c": {"body": "link pls"}, "p": {"id": 7}}) + "\n")
+    score_files([str(src)], tmp_path / "o", model=model, out_format="jsonl", jobs=1,
+                fields=FieldMap(text="c.body", post="p.id"))
+    row = read(tmp_path / "o").iloc[0]
+    assert row["post_id"] == "7" and row["label"] == "question"
+
+
+# -- bad input -----------------------------------------------------------------------
+
+BAD_LINES = [
+    (b'{"id": "a1", "post_id": "p", "text": "love it"}', None),
+    (b'{"id": "a2", "post_id": "p", "text": "broken', "invalid JSON"),
+    (b'{"id": "a3", "post_id": "p"}', "field 'text': missing"),
+    (b'{"id": "a4", "post_id": "p", "text": null}', "field 'text': null"),
+    (b'{"id": "a5", "post_id": "p", "text": 42}', "expected a string, got int"),
+    (b'{"id": "a6", "post_id": "p", "text": "bad \xff\xfe bytes"}', "invalid UTF-8"),
+    (b'{"id": "a7", "post_id": "p", "text": "nul \\u0000 here"}', "contains NUL"),
+    (b'{"id": "a1", "post_id": "p", "text": "again"}', "duplicate comment id 'a1'"),
+    (b'{"id": "a8", "text": "no post id, still a comment"}', None),
+    (b"", None),  # blank line: skipped, not a row
+    (b"   ", None),
+    (b'["an", "array"]', "expected a JSON object, got array"),
+    (b'{"id": "a9", "post_id": "p", "text": ""}', None),  # an empty comment is a comment
+    (b'{"id": "a10", "post_id": "p", "text": "' + b"x" * 200_001 + b'"}', "over the 100,000"),
+    (b'{"id": "a11", "post_id": "p", "text": "\\ud83d lone surrogate"}', "invalid Unicode"),
+]
+
+
+def test_malformed_jsonl_loses_nothing(tmp_path, model):
+    src = tmp_path / "bad.jsonl"
+    src.write_bytes(b"\n".join(line for line, _ in BAD_LINES) + b"\n")
+    score_files([str(src)], tmp_path / "o", model=model, out_format="jsonl", jobs=1)
+    s = summary(tmp_path / "o")
+    expected_bad = {n: why for n, (_, why) in enumerate(BAD_LINES, 1) if why}
+    assert s["rows_rejected"] == len(expected_bad)
+    assert s["rows_read"] == s["rows_scored"] + s["rows_rejected"] == len(BAD_LINES) - 2
+    assert s["blank_lines_skipped"] == 2 and s["rows_without_post"] == 1
+    got = {r["line"]: r for r in rejects(tmp_path / "o")}
+    assert set(got) == set(expected_bad)
+    for line, why in expected_bad.items():
+        assert why in got[line]["reason"], (line, got[line]["reason"])
+        assert got[line]["source"] == str(src)
+        assert len(got[line]["raw"]) < 2_100  # huge rows are clipped
+    comments = read(tmp_path / "o")
+    assert comments["comment_id"].tolist() == ["a1", "a8", "a9"]
+
+
+def test_malformed_csv_and_json_array(tmp_path, model):
+    csv_path = tmp_path / "bad.csv"
+    csv_path.write_bytes(b"id,text,post_id\n1,fine,p\n2,too,many,cells\n3,\xff\xfe,p\n"
+                         b'4,"multi\nline comment",p\n')
+    arr = tmp_path / "bad.json"
+    arr.write_text('[{"text": "ok 1"}, {"text": 5}, {"text": "ok 2"}, {"text": "oops}',
+                   encoding="utf-8")
+    score_files([str(csv_path), str(arr)], tmp_path / "o", model=model, out_format="jsonl",
+                jobs=1)
+    s = summary(tmp_path / "o")
+    assert s["rows_read"] == s["rows_scored"] + s["rows_rejected"]
+    reasons = {(r["source"].rsplit("/", 1)[-1], r["line"]): r["reason"]
+               for r in rejects(tmp_path / "o")}
+    assert "4 cells, the header has 3" in reasons[("bad.csv", 3)]
+    assert "invalid UTF-8" in reasons[("bad.csv", 4)]
+    assert "expected a string, got int" in reasons[("bad.json", 2)]
+    assert "invalid JSON in array item 4" in reasons[("bad.json", 4)]
+    assert s["rows_scored"] == 4  # csv rows 1 and 4 (multi-line), array items 1 and 3
+
+
+def test_input_errors_name_the_file(tmp_path, model):
+    with pytest.raises(InputError, match="no such file"):
+        score_files([str(tmp_path / "missing.jsonl")], tmp_path / "o", model=model)
+    with pytest.raises(InputError, match="no file matches"):
+        score_files([str(tmp_path / "*.parquet")], tmp_path / "o", model=model)
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01binary")
+    with pytest.raises(InputError, match=r"junk\.bin: unknown format"):
+        score_files([str(junk)], tmp_path / "o", model=model)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match="not a folder"):
+        score_files([str(FIXTURES / "comments.jsonl")], blocker, model=model)
+
+
+# -- merging and engines ---------------------------------------------------------------
+
+
+def _frame_of_fixture() -> pd.DataFrame:
+    rows = [json.loads(line) for line in
+            (FIXTURES / "comments.jsonl").read_text(encoding="utf-8").splitlines()]
+    frame = pd.DataFrame(rows)
+    frame["author"] = [f"user{i % 5}" if i % 7 else None for i in range(len(frame))]
+    frame["parent_id"] = [None if i % 4 else "c01" for i in range(len(frame))]
+    frame["is_creator"] = [i % 9 == 0 for i in range(len(frame))]
+    return frame
+
+
+def test_merged_chunk_tallies_equal_the_whole(model):
+    scored = score_frame(model, _frame_of_fixture())
+    whole = PostTally.from_scored(scored).posts()
+    for parts in (2, 3, 7):
+        chunks = np.array_split(np.arange(len(scored)), parts)
+        merged = merge_tallies(PostTally.from_scored(scored.iloc[c]) for c in chunks).posts()
+        pd.testing.assert_frame_equal(merged, whole)
+
+
+def test_cli_engine_matches_core_whatever_the_chunking(tmp_path, model):
+    src = tmp_path / "dump.jsonl"
+    frame = _frame_of_fixture()
+    src.write_text(frame.to_json(orient="records", lines=True), encoding="utf-8")
+    core = PostTally.from_scored(score_frame(model, frame)).posts()
+    for jobs, chunk_rows in ((1, 10_000), (1, 3), (2, 5)):
+        out = tmp_path / f"o{jobs}{chunk_rows}"
+        score_files([str(src)], out, model=model, jobs=jobs, chunk_rows=chunk_rows)
+        posts = read(out, "posts", "parquet")
+        pd.testing.assert_frame_equal(posts, core, check_dtype=False)
+        assert read(out, "comments", "parquet")["comment_id"].tolist() == frame["id"].tolist()
+
+
+def test_interrupted_run_leaves_no_partial_output(tmp_path, model, monkeypatch):
+    out = tmp_path / "o"
+    score_files([str(FIXTURES / "comments.jsonl")], out, model=model, jobs=1)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch.PostTally, "from_scored", boom)
+    with pytest.raises(KeyboardInterrupt):
+        score_files([str(FIXTURES / "comments.jsonl")], out, model=model, jobs=1)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temp file left
+
+
+def test_keyset_reports_first_sightings():
+    ks = KeySet()
+    assert ks.add_new(np.array([5, 3, 5], dtype=np.uint64)).tolist() == [True, True, False]
+    seen = ks.add_new(np.arange(10, dtype=np.uint64))
+    assert seen.tolist() == [True, True, True, False, True, False] + [True] * 4
+    for start in range(0, 5000, 100):  # many levels, merged
+        ks.add_new(np.arange(start, start + 150, dtype=np.uint64))
+    assert len(ks) == 5050
+    assert not ks.add_new(np.arange(5050, dtype=np.uint64)).any()

@@ -1,0 +1,57 @@
+"""``commentqa score`` through the installed console script."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from conftest import FIXTURES
+from test_cli import pytestmark, run  # noqa: F401 - same console script and skip rule
+
+
+def test_score_fixture_dump_default_parquet(tmp_path):
+    out = tmp_path / "out"
+    result = run("score", str(FIXTURES / "comments.jsonl"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "comments.parquet", "posts.parquet", "rejects.jsonl", "summary.json"]
+    comments = pd.read_parquet(out / "comments.parquet")
+    assert len(comments) == 32 and comments["label"].notna().all()
+    posts = pd.read_parquet(out / "posts.parquet")
+    assert posts["comments"].sum() == 32
+    assert posts["resonance"].between(0, 1).all()
+    assert (posts["resonance_low"] <= posts["resonance"]).all()
+    assert (posts["resonance"] <= posts["resonance_high"]).all()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"]["id"].startswith("commentqa-multi-v")
+    # Not a terminal: one summary line, no progress bar.
+    assert result.stderr.count("\n") == 1 and "\r" not in result.stderr
+    assert "32 of 32 comments scored" in result.stderr
+
+
+def test_score_mapping_flags_and_strict(tmp_path):
+    src = tmp_path / "dump.csv"
+    src.write_text("key,body,video\n1,price?,v\n2,,v\n1,dup,v\n", encoding="utf-8")
+    out = tmp_path / "o"
+    args = ("score", str(src), "--out", str(out), "--format-out", "csv", "--text-field",
+            "body", "--id-field", "key", "--post-field", "video", "--jobs", "2")
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    comments = pd.read_csv(out / "comments.csv")
+    assert comments["comment_id"].tolist() == [1, 2]
+    assert "1 rejected" in result.stderr
+    assert run(*args, "--strict", "--quiet").returncode == 1
+
+
+def test_score_user_errors_are_one_line(tmp_path):
+    missing = run("score", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip().count("\n") == 0
+    assert "nope.jsonl: no such file" in missing.stderr and "Traceback" not in missing.stderr
+    blocker = tmp_path / "f"
+    blocker.write_text("")
+    unwritable = run("score", str(FIXTURES / "comments.jsonl"), "--out", str(blocker / "x"))
+    assert unwritable.returncode == 2 and "Traceback" not in unwritable.stderr
+    bad_model = run("score", str(FIXTURES / "comments.jsonl"), "--out", str(tmp_path / "o"),
+                    "--model", str(tmp_path))
+    assert bad_model.returncode == 2 and "Traceback" not in bad_model.stderr
