@@ -93,22 +93,29 @@ def _reject(source: Source, line: int, reason: str, raw: Any) -> dict[str, Any]:
 def _records(chunk: Chunk, rejects: list[dict]) -> Iterator[tuple[int, Any, Any]]:
     """(line, record, raw) of every parseable record of a chunk; the rest to ``rejects``."""
     source = chunk.source
+    loads = json.loads
     for line, item in zip(chunk.lines, chunk.items):
-        if isinstance(item, Unreadable):
-            rejects.append(_reject(source, line, item.reason, item.raw))
-        elif isinstance(item, bytes):
+        if type(item) is bytes:
             try:
                 text = item.decode("utf-8")
             except UnicodeDecodeError as exc:
                 rejects.append(_reject(source, line, f"invalid UTF-8 at byte {exc.start}",
-                                       item.decode("utf-8", "replace").rstrip("\r\n")))
+                                       _text_of(item)))
                 continue
             try:
-                yield line, json.loads(text), text
+                yield line, loads(text), item
             except ValueError as exc:
-                rejects.append(_reject(source, line, f"invalid JSON: {exc}", text.rstrip("\r\n")))
+                rejects.append(_reject(source, line, f"invalid JSON: {exc}", _text_of(item)))
+        elif isinstance(item, Unreadable):
+            rejects.append(_reject(source, line, item.reason, item.raw))
         else:
             yield line, item, item
+
+
+def _text_of(raw: Any) -> Any:
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace").rstrip("\r\n")
+    return raw
 
 
 def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
@@ -120,19 +127,24 @@ def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
     for line, record, raw in _records(chunk, rejects):
         for part in extract(record, source.fmt, source.fields, source.context):
             if isinstance(part, str):
-                rejects.append(_reject(source, line, part, raw))
+                rejects.append(_reject(source, line, part, _text_of(raw)))
             else:
                 comments.append(part)
                 lines.append(line)
-    frame = pd.DataFrame(comments, columns=list(Comment._fields))
-    frame["line"] = np.asarray(lines, dtype=np.int64)
-    given = frame["comment_id"].notna().to_numpy()
-    if not given.all():
+    columns = dict(zip(Comment._fields, map(list, zip(*comments)))) if comments else {
+        name: [] for name in Comment._fields}
+    ids = columns["comment_id"]
+    given = np.fromiter((i is not None for i in ids), dtype=bool, count=len(ids))
+    if not given.all():  # a synthetic id: file name, line and part of the record
         name = source.path.name
-        frame.loc[~given, "comment_id"] = [
-            f"{name}:{n}" + (f":{w.split(':')[0].replace(' ', '')}" if w else "")
-            for n, w in zip(frame["line"][~given], frame["where"][~given])
-        ]
+        for k in np.flatnonzero(~given):
+            where = columns["where"][k]
+            ids[k] = f"{name}:{lines[k]}" + (f":{where.split(':')[0].replace(' ', '')}"
+                                            if where else "")
+    # Plain object columns: cheaper to build and to pickle than pandas' Arrow strings.
+    frame = pd.DataFrame({name: pd.Series(values, dtype=object)
+                          for name, values in columns.items()})
+    frame["line"] = np.asarray(lines, dtype=np.int64)
     scored = score_frame(model, frame)
     scored["id_given"] = given
     scored["id_key"] = pd.util.hash_array(scored["comment_id"].to_numpy(dtype=object)) \

@@ -167,6 +167,8 @@ def unwrap_document(record: Any) -> tuple[list, dict[str, Any]]:
 
 
 def _as_id(value: Any) -> str | None:
+    if type(value) is str:
+        return value or None
     if value is None or isinstance(value, (dict, list)) or value == "":
         return None
     if isinstance(value, float) and value.is_integer():
@@ -211,23 +213,36 @@ def text_problem(value: Any, found: bool, field: str) -> str | None:
 Extracted = list  # of Comment, or str: the reason a part was rejected
 
 
+_MISSING = object()
+
+
+def _get(record: Mapping[str, Any], name: str | None) -> Any:
+    if name is None:
+        return None
+    value = record.get(name, _MISSING)
+    if value is _MISSING:
+        return _lookup(record, name)[1] if "." in name else None
+    return value
+
+
 def _flat(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]) -> Extracted:
     text_field = fields.text or "text"
-    found, text = _lookup(record, text_field)
-    problem = text_problem(text, found, text_field)
-    if problem:
-        return [problem]
-
-    def get(name: str | None) -> Any:
-        return _lookup(record, name)[1] if name else None
-
-    author = _as_id(get(fields.author))
-    creator = _as_flag(get(fields.creator))
-    owner = _as_id(get(fields.owner)) or context.get("owner")
-    if creator is None and owner and author is not None:
-        creator = author == owner
-    return [Comment(_as_id(get(fields.id)), _as_id(get(fields.post)) or context.get("post_id"),
-                    _as_id(get(fields.parent)), author, creator, text)]
+    text = record.get(text_field, _MISSING)
+    if not (type(text) is str and text.isascii() and len(text) <= MAX_TEXT_CHARS
+            and "\x00" not in text):  # the common case skips the detailed checks
+        found, text = _lookup(record, text_field)
+        problem = text_problem(text, found, text_field)
+        if problem:
+            return [problem]
+    author = _as_id(_get(record, fields.author))
+    creator = _as_flag(_get(record, fields.creator)) if fields.creator else None
+    if creator is None and author is not None:
+        owner = _as_id(_get(record, fields.owner)) or context.get("owner")
+        if owner:
+            creator = author == owner
+    return [Comment(_as_id(_get(record, fields.id)),
+                    _as_id(_get(record, fields.post)) or context.get("post_id"),
+                    _as_id(_get(record, fields.parent)), author, creator, text)]
 
 
 def _instagram(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]) -> Extracted:

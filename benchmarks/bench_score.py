@@ -1,0 +1,191 @@
+"""Benchmark ``commentqa score`` end to end beside the JSON parse floor, on a generated dump.
+
+    python benchmarks/bench_score.py [--rows 1000000 5000000] [--jobs 2] [--record]
+
+For each size it writes a realistic JSONL dump (see :func:`write_dump`), then, in the same
+run, times
+
+- ``json floor``: reading the file line by line with Python's ``json.loads`` (one core);
+- ``commentqa score``: the installed command, JSONL in, default output (Parquet), as a
+  subprocess, wall clock from start to exit (model loading and process start included).
+
+Peak RSS is sampled every 50 ms over the scorer's whole process tree (parent + workers,
+summed) and also reported for the largest single process. ``--record`` writes the figures
+to ``benchmarks/results/score.json``.
+
+The dump: texts come from the training corpus (``training/data``), so the benchmark runs
+anywhere; about 30% of rows repeat a text verbatim (dumps repeat "🔥🔥🔥" and "wow"), the
+rest are made distinct the way real comments differ: a tagged friend, extra emoji, a typo,
+two comments run together, a trailing word. Comments are spread over posts with a
+heavy-tailed size distribution; 20% are replies (5% of those by the creator); authors come
+from a pool of 40% of the row count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EMOJI = ["🔥", "😍", "😂", "🙏", "👏🏽", "❤️", "💀", "😭", "✨", "👀", "🇧🇷", "👩‍💻", "🥹", "💯"]
+TAILS = ["lol", "fr", "tbh", "!!", "??", "omg", "pls", "kak", "yaar", "jajaja", "mano", "bro",
+         "sis", "ngl", "haha", "po", "la", "dong", "😅", "..."]
+
+
+def pool_texts() -> list[str]:
+    texts = []
+    for path in sorted((ROOT / "training" / "data").glob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            texts += [json.loads(line)["text"] for line in fh if line.strip()]
+    return texts
+
+
+def vary(text: str, rng: random.Random, pool: list[str], n: int) -> str:
+    """Make ``text`` distinct the way real comments differ from each other."""
+    kind = rng.randrange(5)
+    if kind == 0:
+        return f"@user{rng.randrange(10**6)} {text}"
+    if kind == 1:
+        return f"{text} {rng.choice(EMOJI) * rng.randint(1, 3)}"
+    if kind == 2 and len(text) > 4:
+        i = rng.randrange(1, len(text) - 1)
+        return text[:i] + text[i + 1:] + (" " + str(n % 97) if rng.random() < 0.5 else "")
+    if kind == 3:
+        return f"{text} {rng.choice(pool)}"
+    return f"{text} {rng.choice(TAILS)} {rng.choice(TAILS)}"
+
+
+def write_dump(path: Path, rows: int, seed: int = 0) -> float:
+    """Write ``rows`` comments as JSONL; returns the share of distinct texts."""
+    rng = random.Random(seed)
+    pool = pool_texts()
+    n_posts = max(rows // 200, 1)
+    authors = max(int(rows * 0.4), 1)
+    seen: set[int] = set()
+    recent: list[str] = []
+    with open(path, "w", encoding="utf-8") as fh:
+        for n in range(rows):
+            text = rng.choice(pool)
+            if rng.random() >= 0.3:
+                text = vary(text, rng, pool, n)
+            seen.add(hash(text))
+            post = int(n_posts * rng.paretovariate(1.2)) % n_posts
+            row = {"id": f"c{n}", "post_id": f"post{post}",
+                   "author": f"user{rng.randrange(authors)}", "text": text,
+                   "like_count": int(rng.paretovariate(1.5)) - 1,
+                   "timestamp": f"2026-0{1 + n % 9}-1{n % 10}T12:00:00Z"}
+            if recent and rng.random() < 0.2:
+                row["parent_id"] = rng.choice(recent)
+                row["is_creator"] = rng.random() < 0.05
+            else:
+                recent = [*recent, row["id"]][-50:]
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return len(seen) / rows
+
+
+def json_floor(path: Path) -> float:
+    start = time.perf_counter()
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            json.loads(line)
+    return time.perf_counter() - start
+
+
+def _tree_rss(pid: int) -> tuple[int, int]:
+    """(sum, max) resident set size in bytes over ``pid`` and its descendants."""
+    total = largest = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/statm") as fh:
+                rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    stack += [int(c) for c in fh.read().split()]
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+        total += rss
+        largest = max(largest, rss)
+    return total, largest
+
+
+def run_score(path: Path, out: Path, jobs: int) -> dict:
+    command = shutil.which("commentqa", path=str(Path(sys.executable).parent)) or "commentqa"
+    args = [command, "score", str(path), "--out", str(out), "--quiet", "--jobs", str(jobs)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    peak = [0, 0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            total, largest = _tree_rss(proc.pid)
+            peak[0], peak[1] = max(peak[0], total), max(peak[1], largest)
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"commentqa score failed: {err}")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return {"seconds": round(seconds, 2), "rows_scored": summary["rows_scored"],
+            "peak_rss_mb_tree": round(peak[0] / 2**20, 1),
+            "peak_rss_mb_largest_process": round(peak[1] / 2**20, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workdir", default=None, help="where dumps go (default: a temp dir)")
+    parser.add_argument("--record", action="store_true", help="write benchmarks/results/score.json")
+    args = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        for rows in args.rows:
+            dump = Path(tmp) / f"dump_{rows}.jsonl"
+            distinct = write_dump(dump, rows)
+            floor = json_floor(dump)
+            scored = run_score(dump, Path(tmp) / f"out_{rows}", args.jobs)
+            res = {
+                "rows": rows, "file_mb": round(dump.stat().st_size / 2**20, 1),
+                "distinct_text_share": round(distinct, 3),
+                "json_floor_seconds": round(floor, 2),
+                "json_floor_rows_per_s": round(rows / floor),
+                "score_seconds": scored["seconds"],
+                "score_rows_per_s": round(rows / scored["seconds"]),
+                "score_rows_per_s_per_core": round(rows / scored["seconds"] / args.jobs),
+                "ratio_to_floor": round(scored["seconds"] / floor, 2),
+                "peak_rss_mb_tree": scored["peak_rss_mb_tree"],
+                "peak_rss_mb_largest_process": scored["peak_rss_mb_largest_process"],
+            }
+            results.append(res)
+            print(json.dumps(res), flush=True)
+            dump.unlink()
+    if args.record:
+        record = {"command": "python benchmarks/bench_score.py " + " ".join(
+                      sys.argv[1:] if argv is None else argv),
+                  "jobs": args.jobs, "cpu_count": os.cpu_count(),
+                  "machine": platform.machine(), "python": platform.python_version(),
+                  "date": time.strftime("%Y-%m-%d"), "results": results}
+        path = ROOT / "benchmarks" / "results" / "score.json"
+        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
