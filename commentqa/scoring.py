@@ -86,10 +86,20 @@ def commenter_keys(post_ids: pd.Series, authors: pd.Series) -> np.ndarray:
     known = authors.notna().to_numpy() & post_ids.notna().to_numpy()
     keys = np.zeros(len(authors), dtype=np.uint64)
     if known.any():
-        pairs = post_ids[known].astype(str) + "\x1f" + authors[known].astype(str)
-        keys[known] = pd.util.hash_array(pairs.to_numpy(dtype=object))
+        pairs = [f"{p}\x1f{a}" for p, a in zip(post_ids.to_numpy(dtype=object)[known],
+                                                authors.to_numpy(dtype=object)[known])]
+        keys[known] = pd.util.hash_array(np.asarray(pairs, dtype=object))
         keys[known & (keys == 0)] = 1  # 0 is reserved for "no author"
     return keys
+
+
+def _label_codes(labels: pd.Series) -> np.ndarray:
+    """Label positions in :data:`LABELS` (categorical codes when the order matches)."""
+    if isinstance(labels.dtype, pd.CategoricalDtype) and list(labels.cat.categories) == list(
+        LABELS
+    ):
+        return labels.cat.codes.to_numpy()
+    return pd.Categorical(labels.astype(object), categories=list(LABELS)).codes
 
 
 def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -110,29 +120,35 @@ class PostTally:
         """Tally a scored frame with ``post_id``, ``label`` and optionally ``parent_id``,
         ``is_creator`` and ``author`` columns. Rows without a post id are not tallied."""
         frame = scored[scored["post_id"].notna()]
+        post_ids = frame["post_id"].to_numpy(dtype=object)
+        codes, posts = pd.factorize(post_ids)
         creator = _flags(frame, "is_creator")
         reply = (frame["parent_id"].notna().to_numpy() if "parent_id" in frame
                  else np.zeros(len(frame), dtype=bool))
         audience = ~creator
-        author = frame["author"] if "author" in frame else pd.Series(None, index=frame.index)
-        label = frame["label"].astype(str).to_numpy()
-        columns = {"comments": np.ones(len(frame), dtype=np.int64)}
-        for name in LABELS:
-            columns[name] = ((label == name) & audience).astype(np.int64)
-        columns["creator_comments"] = creator.astype(np.int64)
-        columns["top_level"] = (~reply & audience).astype(np.int64)
-        columns["replies"] = reply.astype(np.int64)
-        columns["creator_replies"] = (reply & creator).astype(np.int64)
-        columns["with_author"] = (author.notna().to_numpy() & audience).astype(np.int64)
-        per_row = pd.DataFrame(columns, index=frame.index)
-        per_row.insert(0, "post_id", frame["post_id"].astype(str).to_numpy())
-        counts = per_row.groupby("post_id", sort=False).sum()
-        keys = commenter_keys(frame["post_id"].astype(str), author)
+        author = (frame["author"] if "author" in frame
+                  else pd.Series(None, index=frame.index, dtype=object))
+        label = _label_codes(frame["label"])
+
+        def count(mask: np.ndarray | None = None) -> np.ndarray:
+            picked = codes if mask is None else codes[mask]
+            return np.bincount(picked, minlength=len(posts)).astype(np.int64)
+
+        columns = {"comments": count()}
+        for j, name in enumerate(LABELS):
+            columns[name] = count((label == j) & audience)
+        columns["creator_comments"] = count(creator)
+        columns["top_level"] = count(~reply & audience)
+        columns["replies"] = count(reply)
+        columns["creator_replies"] = count(reply & creator)
+        columns["with_author"] = count(author.notna().to_numpy() & audience)
+        counts = pd.DataFrame(columns, index=pd.Index(posts, name="post_id", dtype=object))
+        keys = commenter_keys(pd.Series(post_ids, dtype=object), author.reset_index(drop=True))
         take = (keys != 0) & audience
         commenters = pd.DataFrame(
-            {"post_id": per_row["post_id"].to_numpy()[take], "key": keys[take]}
+            {"post_id": pd.Series(post_ids[take], dtype=object), "key": keys[take]}
         ).drop_duplicates(ignore_index=True)
-        return cls(counts[list(TALLY_COLUMNS)], commenters)
+        return cls(counts, commenters)
 
     def posts(self) -> pd.DataFrame:
         """The posts table: counts, unique commenters and resonance figures."""

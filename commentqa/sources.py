@@ -18,7 +18,6 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -196,39 +195,56 @@ def read_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
 
 
 def _jsonl_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
-    with _open(source.path) as fh:
-        lines: list[int] = []
-        items: list[Any] = []
-        blank = n = nbytes = 0
-        for raw in iter(partial(fh.readline, MAX_LINE_BYTES + 1), b""):
-            n += 1
-            nbytes += len(raw)
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                size = len(raw) + _skip_line(fh)
-                nbytes += size - len(raw)
-                lines.append(n)
-                items.append(Unreadable(f"line is {size:,} bytes, over the "
-                                        f"{MAX_LINE_BYTES:,}-byte limit", _clip_bytes(raw)))
-            elif raw.isspace():
-                blank += 1
-                continue
-            else:
-                lines.append(n)
-                items.append(raw)
-            if len(items) >= chunk_rows:
-                yield Chunk(source, "lines", lines, items, blank, nbytes)
-                lines, items, blank, nbytes = [], [], 0, 0
-        if items or blank:
+    lines: list[int] = []
+    items: list[Any] = []
+    blank = nbytes = 0
+    for n, raw, size in _raw_lines(source.path):
+        nbytes += size
+        if raw is None:
+            lines.append(n)
+            items.append(Unreadable(f"line is {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte "
+                                    "limit"))
+        elif not raw or raw.isspace():
+            blank += 1
+            continue
+        else:
+            lines.append(n)
+            items.append(raw)
+        if len(items) >= chunk_rows:
             yield Chunk(source, "lines", lines, items, blank, nbytes)
+            lines, items, blank, nbytes = [], [], 0, 0
+    if items or blank:
+        yield Chunk(source, "lines", lines, items, blank, nbytes)
 
 
-def _skip_line(fh: IO[bytes]) -> int:
-    skipped = 0
-    for part in iter(partial(fh.readline, _BLOCK), b""):
-        skipped += len(part)
-        if part.endswith(b"\n"):
-            break
-    return skipped
+def _raw_lines(path: Path) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, bytes without the newline, size) of each line, read in blocks; a line
+    over :data:`MAX_LINE_BYTES` comes as ``None`` and is never held in memory whole."""
+    n = 0
+    carry = b""
+    overlong = 0  # bytes of an overlong line skipped so far
+    with _open(path) as fh:
+        while block := fh.read(_BLOCK):
+            parts = block.split(b"\n")
+            if overlong:
+                overlong += len(parts[0])
+                if len(parts) == 1:
+                    continue
+                n += 1
+                yield n, None, overlong + 1
+                overlong = 0
+                del parts[0]
+            parts[0] = carry + parts[0]
+            carry = parts.pop()
+            for part in parts:
+                n += 1
+                yield n, part if len(part) <= MAX_LINE_BYTES else None, len(part) + 1
+            if len(carry) > MAX_LINE_BYTES:
+                overlong, carry = len(carry), b""
+        if overlong:
+            yield n + 1, None, overlong
+        elif carry:
+            yield n + 1, carry, len(carry)
 
 
 def _clip_bytes(raw: bytes, limit: int = 2_000) -> str:

@@ -255,3 +255,19 @@ def test_keyset_reports_first_sightings():
         ks.add_new(np.arange(start, start + 150, dtype=np.uint64))
     assert len(ks) == 5050
     assert not ks.add_new(np.arange(5050, dtype=np.uint64)).any()
+
+
+@pytest.mark.parametrize("block", [7, 64, 1 << 20])
+def test_jsonl_lines_across_blocks_and_overlong_lines(tmp_path, monkeypatch, block):
+    from commentqa import sources
+
+    monkeypatch.setattr(sources, "_BLOCK", block)
+    monkeypatch.setattr(sources, "MAX_LINE_BYTES", 40)
+    rows = [b'{"text": "a"}', b"", b'{"text": "' + b"y" * 100 + b'"}', b'{"text": "b"}',
+            b'{"text": "' + b"z" * 41 + b'"}', b'{"text": "last, no newline"}']
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(b"\n".join(rows))
+    got = list(sources._raw_lines(path))
+    assert [n for n, _, _ in got] == [1, 2, 3, 4, 5, 6]
+    assert [raw for _, raw, _ in got] == [rows[0], b"", None, rows[3], None, rows[5]]
+    assert sum(size for _, _, size in got) == path.stat().st_size
