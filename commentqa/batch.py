@@ -34,6 +34,7 @@ from .outputs import OUTPUT_FORMATS, OutputFolder, TableWriter
 from .persistence import load_model
 from .scoring import (
     COMMENT_COLUMNS,
+    COMMENT_TYPES,
     TALLY_COLUMNS,
     PostTally,
     posts_table,
@@ -251,7 +252,7 @@ def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: Comment
 def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_format: str,
          jobs: int, chunk_rows: int, summary: ScoreSummary,
          progress: Callable[[int, int], None] | None) -> None:
-    comments = TableWriter(folder.path(f"comments.{out_format}"), out_format)
+    comments = TableWriter(folder.path(f"comments.{out_format}"), out_format, COMMENT_TYPES)
     rejects_path = folder.path("rejects.jsonl")
     ids, posts = KeySet(), _PostAccumulator()
     bytes_read = 0
@@ -277,9 +278,7 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
             bytes_read += result.bytes_read
             if progress is not None:
                 progress(summary.rows_read, bytes_read)
-    empty = pd.DataFrame({c: pd.Series(dtype="float64" if c.startswith("p_") else object)
-                          for c in COMMENT_COLUMNS})
-    comments.close(empty)
+    comments.close()
     table = posts.table()
     summary.posts = len(table)
     post_writer = TableWriter(folder.path(f"posts.{out_format}"), out_format)

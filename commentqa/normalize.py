@@ -14,7 +14,7 @@ from .emojis import EMOJI_RUN, emoji_token, split_run
 
 __all__ = [
     "HASHTAG", "HASHTAG_TOKEN", "MENTION", "MENTION_TOKEN", "URL", "URL_TOKEN", "has_url",
-    "normalize", "normalize_with_counts",
+    "normalize", "normalize_unescaped", "normalize_with_counts", "undo_html",
 ]
 
 URL_TOKEN = " xurlx "
@@ -44,16 +44,30 @@ def has_url(text: str) -> bool:
     return _URL_HINT.search(text) is not None
 
 
+def undo_html(text: str) -> str:
+    """Undo platform-export HTML: ``<br />`` becomes a space, entities are unescaped."""
+    if "<" in text:
+        text = _HTML_BREAK.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text
+
+
 def normalize_with_counts(text: str) -> tuple[str, int, int, int, int, int]:
     """Normalise ``text`` and count what was replaced on the way.
 
     Returns ``(normalised, n_emoji, n_mentions, n_hashtags, n_urls, n_elongations)``.
     """
+    return normalize_unescaped(undo_html(text))
+
+
+def normalize_unescaped(text: str) -> tuple[str, int, int, int, int, int]:
+    """:func:`normalize_with_counts` for text that :func:`undo_html` has already seen.
+
+    Every step below works inside whitespace-separated tokens, so normalising a text
+    equals normalising its tokens one by one and joining them with spaces, counts summed.
+    """
     n_emoji = n_mentions = n_hashtags = n_urls = 0
-    if "<" in text:
-        text = _HTML_BREAK.sub(" ", text)
-    if "&" in text:
-        text = html.unescape(text)
     if not text.isascii():
         found: list[str] = []
 
@@ -69,7 +83,7 @@ def normalize_with_counts(text: str) -> tuple[str, int, int, int, int, int]:
 
         text = EMOJI_RUN.sub(emoji_words, text)
         n_emoji = len(found)
-    if has_url(text):
+    if ("." in text or ":" in text) and has_url(text):  # every URL has one of the two
         text, n_urls = URL.subn(URL_TOKEN, text)
     if "@" in text:
         text, n_mentions = MENTION.subn(MENTION_TOKEN, text)

@@ -26,11 +26,18 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-class TableWriter:
-    """Appends pandas frames with fixed columns to one Parquet, CSV or JSONL file."""
+_ARROW_TYPES = {"string": "string", "bool": "bool_", "float64": "float64", "int64": "int64"}
 
-    def __init__(self, path: Path, fmt: str):
-        self.path, self.fmt = path, fmt
+
+class TableWriter:
+    """Appends pandas frames with fixed columns to one Parquet, CSV or JSONL file.
+
+    ``types`` (column -> ``string``, ``bool``, ``float64`` or ``int64``) fixes the Parquet
+    schema up front, so a first chunk whose column is all empty cannot decide it.
+    """
+
+    def __init__(self, path: Path, fmt: str, types: dict[str, str] | None = None):
+        self.path, self.fmt, self.types = path, fmt, types
         self.rows = 0
         self._fh: IO[Any] | None = None
         self._parquet: Any = None
@@ -53,17 +60,19 @@ class TableWriter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        schema = None
+        if self.types:
+            schema = pa.schema([(c, getattr(pa, _ARROW_TYPES[t])()) for c, t in self.types.items()])
+        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd")
-        else:
-            table = table.cast(self._parquet.schema)
         self._parquet.write_table(table)
 
-    def close(self, empty: pd.DataFrame | None = None) -> None:
-        """Finish the file; ``empty`` (a frame with the columns) is written if no row was."""
-        if self.rows == 0 and empty is not None and self._fh is None and self._parquet is None:
-            self.write(empty)
+    def close(self) -> None:
+        """Finish the file; with no row written it still gets the header or schema."""
+        if self.rows == 0 and self.types and self._fh is None and self._parquet is None:
+            self.write(pd.DataFrame({c: pd.Series(dtype=object if t in ("string", "bool") else t)
+                                     for c, t in self.types.items()}))
         if self._parquet is not None:
             self._parquet.close()
         if self._fh is not None:

@@ -25,6 +25,7 @@ from .resonance import post_scores
 
 __all__ = [
     "COMMENT_COLUMNS",
+    "COMMENT_TYPES",
     "POST_COLUMNS",
     "PROBA_COLUMNS",
     "TALLY_COLUMNS",
@@ -37,8 +38,13 @@ __all__ = [
 
 #: One probability column per label, in :data:`~commentqa.labels.LABELS` order.
 PROBA_COLUMNS: tuple[str, ...] = tuple(f"p_{label}" for label in LABELS)
-#: Columns of the per-comment output.
-COMMENT_COLUMNS: tuple[str, ...] = ("comment_id", "post_id", "parent_id", "label", *PROBA_COLUMNS)
+#: Columns of the per-comment output and their types (``is_creator`` is empty when the
+#: export does not say who the creator is).
+COMMENT_TYPES: dict[str, str] = {
+    "comment_id": "string", "post_id": "string", "parent_id": "string", "is_creator": "bool",
+    "label": "string", **dict.fromkeys(PROBA_COLUMNS, "float64"),
+}
+COMMENT_COLUMNS: tuple[str, ...] = tuple(COMMENT_TYPES)
 #: Per-post counts; every one is a sum over comments, so tallies merge by addition.
 #: Label columns count the audience's comments (the creator's own are ``creator_comments``).
 TALLY_COLUMNS: tuple[str, ...] = (

@@ -51,6 +51,8 @@ def test_instagram_graph_media_document(tmp_path, model):
     comments = read(tmp_path).set_index("comment_id")
     assert set(comments["post_id"]) == {"17986042117301558"}
     assert comments.loc["18045529317092301", "parent_id"] == "18045529317092242"
+    assert comments.loc["18045529317092301", "is_creator"] == True  # noqa: E712
+    assert comments.loc["18045529317092241", "is_creator"] == False  # noqa: E712
     post = read(tmp_path, "posts").iloc[0]
     assert post["creator_comments"] == 1 and post["creator_replies"] == 1
     assert post["replies"] == 2 and post["top_level"] == 7
@@ -271,3 +273,39 @@ def test_jsonl_lines_across_blocks_and_overlong_lines(tmp_path, monkeypatch, blo
     assert [n for n, _, _ in got] == [1, 2, 3, 4, 5, 6]
     assert [raw for _, raw, _ in got] == [rows[0], b"", None, rows[3], None, rows[5]]
     assert sum(size for _, _, size in got) == path.stat().st_size
+
+
+def test_parquet_schema_is_fixed_before_the_first_chunk(tmp_path, model):
+    src = tmp_path / "d.jsonl"
+    rows = [{"id": "1", "post_id": "p", "text": "wow"}, {"id": "2", "post_id": "p", "text": "ok"},
+            {"id": "3", "post_id": "p", "text": "thanks!", "parent_id": "1", "is_creator": True}]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    score_files([str(src)], tmp_path / "o", model=model, jobs=1, chunk_rows=2)
+    comments = read(tmp_path / "o", fmt="parquet")
+    assert comments["parent_id"].tolist()[2] == "1"
+    assert comments["is_creator"].tolist() == [None, None, True]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    score_files([str(empty)], tmp_path / "e", model=model, jobs=1)
+    assert list(read(tmp_path / "e", fmt="parquet").columns) == list(
+        pd.read_parquet(tmp_path / "o" / "comments.parquet").columns)
+
+
+def test_progress_line_only_on_a_terminal():
+    import io
+
+    from commentqa.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    pipe, tty = io.StringIO(), Terminal()
+    for stream in (pipe, tty):
+        bar = Progress(total_bytes=1000, stream=stream, interval=0)
+        bar(500, 500)
+        bar.close()
+    assert pipe.getvalue() == ""
+    shown = tty.getvalue()
+    assert shown.startswith("\rcommentqa: 500 comments") and "50% of input" in shown
+    assert shown.endswith("\n")
