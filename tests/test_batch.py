@@ -309,3 +309,16 @@ def test_progress_line_only_on_a_terminal():
     shown = tty.getvalue()
     assert shown.startswith("\rcommentqa: 500 comments") and "50% of input" in shown
     assert shown.endswith("\n")
+
+
+def test_parquet_input_with_bad_rows(tmp_path, model):
+    src = tmp_path / "dump.parquet"
+    pd.DataFrame({"comment_id": ["a", "b", "c"], "post_id": ["p", "p", None],
+                  "comment": ["where to buy?", None, "so good"]}).to_parquet(src)
+    score_files([str(src)], tmp_path / "o", model=model, out_format="jsonl", jobs=1)
+    s = summary(tmp_path / "o")
+    assert (s["rows_read"], s["rows_scored"], s["rows_rejected"]) == (3, 2, 1)
+    assert s["inputs"][0]["container"] == "parquet"
+    assert rejects(tmp_path / "o")[0]["line"] == 2
+    assert "field 'comment': null" in rejects(tmp_path / "o")[0]["reason"]
+    assert read(tmp_path / "o")["label"].tolist()[0] == "question"
