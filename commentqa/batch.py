@@ -56,6 +56,7 @@ class ChunkResult:
 
     source: str
     scored: pd.DataFrame
+    tally: PostTally
     rejects: list[dict[str, Any]]
     rows_read: int
     blank: int
@@ -150,8 +151,8 @@ def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
     scored["id_given"] = given
     scored["id_key"] = pd.util.hash_array(scored["comment_id"].to_numpy(dtype=object)) \
         if len(scored) else np.zeros(0, np.uint64)
-    return ChunkResult(source.name, scored, rejects, len(comments) + len(rejects), chunk.blank,
-                       chunk.bytes_read)
+    return ChunkResult(source.name, scored, PostTally.from_scored(scored), rejects,
+                       len(comments) + len(rejects), chunk.blank, chunk.bytes_read)
 
 
 class _PostAccumulator:
@@ -268,7 +269,9 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
             out = scored[list(COMMENT_COLUMNS)].copy()
             out["label"] = out["label"].astype(str)
             comments.write(out)
-            posts.add(PostTally.from_scored(scored))
+            # The worker's tally stands unless duplicates were dropped here (rare).
+            posts.add(result.tally if len(scored) == len(result.scored)
+                      else PostTally.from_scored(scored))
             summary.rows_read += result.rows_read
             summary.rows_scored += len(scored)
             summary.rows_rejected += len(bad)
