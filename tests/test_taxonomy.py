@@ -25,7 +25,7 @@ EXAMPLES = {
              "sub to me and i sub back"],
 }
 CASES = [(text, label) for label, texts in EXAMPLES.items() for text in texts]
-# Known miss of commentqa-multi v1.0.0, kept visible: "DM us" pulls a brand's own
+# Known miss of commentqa-multi v1.0.0 and v1.1.0, kept visible: "DM us" pulls a brand's own
 # customer-care reply toward spam. strict=True flags the day a model gets it right.
 KNOWN_MISSES = [
     pytest.param("Hi, please DM us your order number so we can help", "conversation",
