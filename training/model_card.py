@@ -68,7 +68,7 @@ def write_model_card(folder: Path) -> Path:
             f"\n\nWithout the {dev['n'] - un['n']} dev comments listed in "
             f"`training/dev_exposed_ids.txt` (read during error analysis before the v1.1 corpus "
             f"wave was briefed): macro-F1 {un['macro_f1']:.3f}, accuracy {un['accuracy']:.3f} "
-            f"on {un['n']} comments. That subset is the comments v1.0.0 got right, so it favours "
+            f"on {un['n']} comments. That subset leaves out v1.0.0 errors, so it favours "
             "v1.0.0 in comparisons."
         )
     baseline = meta.get("baseline_dev")
