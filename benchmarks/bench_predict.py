@@ -1,13 +1,20 @@
 """Benchmark ``model.predict`` on 100,000 comments on one core, beside a baseline.
 
     python benchmarks/bench_predict.py [--model DIR] [--rows 100000] [--corpus ../shared/corpus]
+                                       [--repeats 3] [--stages] [--json FILE]
 
 Comments come from the real corpus in ``../shared/corpus`` when present (read only), else
 from the training corpus. Two inputs are timed, each the median of ``--repeats`` runs:
 
 - ``dump``: rows drawn at random from the pool, so texts repeat as they do in real dumps;
-- ``distinct``: every row made unique (a distinct @handle appended), so nothing is cached
-  and each row pays the full featurisation cost.
+- ``distinct``: every row made unique (a distinct @handle appended), so no row is a
+  duplicate of another and each pays the full featurisation cost.
+
+Each model is warmed up once on rows that are not timed; before every timed run the
+commentqa model's memos (analysed tokens, n-gram rows of unseen words, emoji names) are
+emptied (``CommentModel.clear_cache``), so a run never reuses what an earlier run
+analysed. What stays between runs: the loaded model, the lookup tables built from its
+vocabularies at the first call, and compiled regexes.
 
 The baseline is the straightforward pipeline a newcomer would write: scikit-learn word
 1-2-gram + ``char_wb`` 2-5-gram TF-IDF and logistic regression, trained on the same corpus,
@@ -71,13 +78,33 @@ def baseline_pipeline():
     )
 
 
-def timed(fn, texts: list[str], repeats: int) -> float:
+def timed(fn, texts: list[str], repeats: int, reset=None) -> float:
+    """Median seconds of ``repeats`` runs of ``fn(texts)``; ``reset()`` before each, untimed."""
     runs = []
     for _ in range(repeats):
+        if reset is not None:
+            reset()
         start = time.perf_counter()
         fn(texts)
         runs.append(time.perf_counter() - start)
     return statistics.median(runs)
+
+
+def stage_rates(model, texts: list[str], repeats: int) -> dict[str, int]:
+    """Comments/s of each step of the pipeline (``model.pipeline.predict_proba``) path."""
+    prepare, features, classifier = (step for _, step in model.pipeline.steps)
+    named = features.named_transformers_
+    prepared = prepare.transform(texts)
+    matrix = features.transform(prepared)
+    steps = {
+        "prepare (CommentPreparer)": (prepare.transform, texts),
+        "words (TfidfVectorizer)": (named["words"].transform, prepared["text_norm"]),
+        "chars (SubwordVectorizer)": (named["chars"].transform, prepared["text_norm"]),
+        "classifier (CalibratedClassifierCV)": (classifier.predict_proba, matrix),
+    }
+    reset = getattr(model, "clear_cache", None)
+    return {name: round(len(texts) / timed(fn, data, repeats, reset))
+            for name, (fn, data) in steps.items()}
 
 
 def main(argv=None) -> int:
@@ -87,6 +114,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    parser.add_argument("--stages", action="store_true",
+                        help="also time each pipeline step on the 'distinct' input")
     args = parser.parse_args(argv)
 
     rng = random.Random(0)
@@ -103,14 +132,17 @@ def main(argv=None) -> int:
                "distinct_in_dump": len(set(dump)), "model": model.name,
                "model_load_s": round(load_s, 3), "python": platform.python_version(),
                "machine": platform.machine(), "runs": {}}
+    warm_up = [f"{t} warm-up" for t in pool[:1000]]  # never timed
+    model.predict(warm_up)
+    baseline.predict(warm_up)
     for name, texts in (("dump", dump), ("distinct", distinct)):
         for who, fn in (("commentqa", model.predict), ("baseline", baseline.predict)):
-            if who == "commentqa":
-                model.pipeline.named_steps["features"].named_transformers_["chars"] \
-                    .__dict__.pop("_oov_cache", None)  # a cold cache for each input
-            seconds = timed(fn, texts, args.repeats)
+            reset = model.clear_cache if who == "commentqa" else None
+            seconds = timed(fn, texts, args.repeats, reset)
             results["runs"][f"{who}/{name}"] = {
                 "seconds": round(seconds, 3), "comments_per_s": round(args.rows / seconds)}
+    if args.stages:
+        results["stages_distinct_per_s"] = stage_rates(model, distinct, args.repeats)
     results["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
     print(f"{args.rows} comments from {pool_name} ({results['distinct_in_dump']} distinct in "
@@ -120,6 +152,8 @@ def main(argv=None) -> int:
         ours = results["runs"][f"commentqa/{name}"]["comments_per_s"]
         base = results["runs"][f"baseline/{name}"]["comments_per_s"]
         print(f"{name:<10}{ours:>14,}{base:>14,}{ours / base:>9.1f}x")
+    for stage, rate in results.get("stages_distinct_per_s", {}).items():
+        print(f"  distinct, {stage}: {rate:,}/s")
     print(f"peak RSS {results['peak_rss_mib']} MiB")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

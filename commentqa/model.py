@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from .features import CommentFeaturizer
 from .labels import LABELS
+from .normalize import clear_caches
 from .signals import extract_signals
 
-__all__ = ["CommentModel", "Prediction"]
+__all__ = ["CHUNK_TEXTS", "CommentModel", "Prediction"]
+
+#: Distinct texts featurised and scored at a time by the fast path.
+CHUNK_TEXTS = 4096
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,10 @@ class CommentModel:
     """A fitted comment classifier with its metadata.
 
     ``predict`` and ``predict_proba`` score each distinct text once: comment dumps repeat
-    themselves ("🔥🔥🔥", "wow"), so duplicates cost a dictionary lookup.
+    themselves ("🔥🔥🔥", "wow"), so duplicates cost a dictionary lookup. Features come from
+    a :class:`~commentqa.features.CommentFeaturizer` when the pipeline has the
+    :func:`~commentqa.build_pipeline` shape (same values, much faster), else from the
+    pipeline itself.
     """
 
     def __init__(self, pipeline: Pipeline, meta: dict | None = None):
@@ -56,14 +65,19 @@ class CommentModel:
         """Probabilities, shape ``(n, 4)``, columns in :attr:`labels` order."""
         if isinstance(texts, str):
             raise TypeError("predict_proba expects a list of texts; use classify() for one")
-        index: dict[str, int] = {}
-        inverse = np.fromiter(
-            (index.setdefault(t, len(index)) for t in _checked(texts)), dtype=np.intp
-        )
-        if not index:
+        unique, inverse = _distinct(texts)
+        if not unique:
             return np.zeros((0, len(LABELS)))
-        proba = self.pipeline.predict_proba(list(index))[:, self._order]
-        return proba[inverse]
+        featurizer = self._featurizer
+        if featurizer is None:
+            proba = self.pipeline.predict_proba(unique)
+        else:  # in chunks: small arrays are reused, the whole matrix never exists
+            classifier = self.pipeline[-1]
+            proba = np.vstack([
+                classifier.predict_proba(featurizer.transform(unique[i : i + CHUNK_TEXTS]))
+                for i in range(0, len(unique), CHUNK_TEXTS)
+            ])
+        return proba[:, self._order][inverse]
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         """One label per text."""
@@ -77,6 +91,25 @@ class CommentModel:
         proba = self.predict_proba([text])[0]
         scores = {label: float(p) for label, p in zip(LABELS, proba)}
         return Prediction(text, LABELS[int(proba.argmax())], scores, extract_signals(text))
+
+    def clear_cache(self) -> None:
+        """Forget memoised tokens (kept between calls, they make the next calls faster)."""
+        clear_caches()
+        if self._featurizer is not None:
+            self._featurizer.clear()
+        for step in self.pipeline.named_steps.values():
+            for part in (step, *getattr(step, "named_transformers_", {}).values()):
+                if hasattr(part, "clear_cache"):
+                    part.clear_cache()
+
+    @cached_property
+    def _featurizer(self) -> CommentFeaturizer | None:
+        return CommentFeaturizer.from_pipeline(self.pipeline)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_featurizer", None)  # run-time memo, rebuilt on use
+        return state
 
     def explain(self, text: str, top: int = 10) -> list[tuple[str, float]]:
         """The features that pushed ``text`` toward its predicted label the most.
@@ -99,8 +132,15 @@ class CommentModel:
         return [(str(names[x.indices[i]]), float(contrib[i])) for i in order if contrib[i] > 0]
 
 
-def _checked(texts):
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise TypeError(f"text at position {i} is {type(t).__name__}, not str")
-        yield t
+def _distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct texts in first-seen order, and each text's index among them."""
+    texts = list(texts)
+    if not set(map(type, texts)) <= {str}:
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"text at position {i} is {type(t).__name__}, not str")
+    unique = list(dict.fromkeys(texts))
+    if len(unique) == len(texts):
+        return unique, np.arange(len(texts))
+    index = dict(zip(unique, range(len(unique))))
+    return unique, np.fromiter(map(index.__getitem__, texts), np.intp, len(texts))

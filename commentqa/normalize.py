@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from .emojis import EMOJI_RUN, emoji_token, split_run
 
 __all__ = [
-    "HASHTAG", "HASHTAG_TOKEN", "MENTION", "MENTION_TOKEN", "URL", "URL_TOKEN", "has_url",
-    "normalize", "normalize_unescaped", "normalize_with_counts", "undo_html",
+    "HASHTAG", "HASHTAG_TOKEN", "MENTION", "MENTION_TOKEN", "URL", "URL_TOKEN", "clear_caches",
+    "has_url", "normalize", "normalize_unescaped", "normalize_with_counts", "undo_html",
 ]
 
 URL_TOKEN = " xurlx "
@@ -67,22 +68,20 @@ def normalize_unescaped(text: str) -> tuple[str, int, int, int, int, int]:
     Every step below works inside whitespace-separated tokens, so normalising a text
     equals normalising its tokens one by one and joining them with spaces, counts summed.
     """
+    if text.isascii() and text.isalpha():  # a plain word: only case and elongation change
+        text = text.lower()
+        if not _ELONGATED.search(text):
+            return text, 0, 0, 0, 0, 0
     n_emoji = n_mentions = n_hashtags = n_urls = 0
     if not text.isascii():
-        found: list[str] = []
 
         def emoji_words(match: re.Match) -> str:
-            out = []
-            for piece, is_emoji in split_run(match.group()):
-                if is_emoji:
-                    found.append(piece)
-                    out.append(f" {emoji_token(piece)} ")
-                else:
-                    out.append(piece)
-            return "".join(out)
+            nonlocal n_emoji
+            words, count = _emoji_run_words(match.group())
+            n_emoji += count
+            return words
 
         text = EMOJI_RUN.sub(emoji_words, text)
-        n_emoji = len(found)
     if ("." in text or ":" in text) and has_url(text):  # every URL has one of the two
         text, n_urls = URL.subn(URL_TOKEN, text)
     if "@" in text:
@@ -92,10 +91,31 @@ def normalize_unescaped(text: str) -> tuple[str, int, int, int, int, int]:
     text = text.lower()
     if _HAS_DIGIT.search(text):
         text = _DIGITS.sub("0", text)
-    text, n_elongations = _ELONGATED.subn(r"\1\1", text)
+    n_elongations = 0
+    if _ELONGATED.search(text):  # search first: a substitution with a template costs more
+        text, n_elongations = _ELONGATED.subn(r"\1\1", text)
     if _PUNCT_HINT.search(text):
         text = _PUNCT_RUN.sub(r"\1\1", text)
     return " ".join(text.split()), n_emoji, n_mentions, n_hashtags, n_urls, n_elongations
+
+
+@lru_cache(maxsize=8192)
+def _emoji_run_words(run: str) -> tuple[str, int]:
+    """A run of :data:`EMOJI_RUN` with each emoji as a spaced word, and the emoji count."""
+    out, count = [], 0
+    for piece, is_emoji in split_run(run):
+        if is_emoji:
+            count += 1
+            out.append(f" {emoji_token(piece)} ")
+        else:
+            out.append(piece)
+    return "".join(out), count
+
+
+def clear_caches() -> None:
+    """Forget the memoised emoji runs and emoji names (for cold-start measurements)."""
+    _emoji_run_words.cache_clear()
+    emoji_token.cache_clear()
 
 
 def normalize(text: str) -> str:

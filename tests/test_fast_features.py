@@ -1,0 +1,294 @@
+"""The fast path (TokenCache, CommentFeaturizer, SubwordVectorizer) against the reference.
+
+The reference is what the model computed before the fast path existed: ``analyze`` per
+comment, scikit-learn's ``TfidfVectorizer`` on the normalised text, character n-grams
+counted word by word, and the signal columns, stacked like the ``ColumnTransformer``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import pickle
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from commentqa import features, signals
+from commentqa.features import (
+    WORD_PATTERN,
+    CommentFeaturizer,
+    CommentPreparer,
+    SubwordVectorizer,
+    TokenCache,
+)
+from commentqa.signals import SIGNAL_NAMES, analyze
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAINING_DATA = ROOT / "training" / "data"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+EDGE_CASES = [
+    "", " ", "   \n\t ", "\u3000\xa0\u2003", "\x00", "a\x00b \x00@ana", "\ud800 lone surrogate",
+    "👩‍💻 👨‍👩‍👧‍👦 family", "👏🏽👏🏿 skin", "🇧🇷🇲🇾🇺🇸 flags", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "❤️❤️‍🔥♥", "1️⃣ first #️⃣ *️⃣",
+    "wow🔥so good", "Ⓜ️ ℹ️ Ωmega ™ © ®", "“quoted” – dash … ellipsis",
+    "Love it&#39;s color<br />@ana.b https://bit.ly/x #OOTD 25€",
+    "a<br/>b<BR >c &amp;lt;br&amp;gt;",
+    "x&nbsp;y&#32;z &#10;new&#x9;tab &lt;3 R&D &amp; co", "<3 <br", "&",
+    "see www.shop-now.com/x?y=1, or murdev.com!", "link:https://x.co/a(b) glued.com/path",
+    "(@ana) (#tag) [@bo] @ana@bo #a#b ##c @_ x@y.com @ana.", "#2024 #️⃣ #ootd!!",
+    "नमस्ते 🙏 bahut sundar", "مرحبا 😍 جميل؟", "很好看！😂", "Где купить? 🔥 ОЧЕНЬ КРАСИВО",
+    "İstanbul IĞDIR ıi İi", "ΣΑΣ ὈΔΥΣΣΕΎΣ σς Σ", "ǅungla ǈ", "Ⓐbc ⓐ", "café naïve e\u0301 n\u0303",
+    "²³ ½ ٣٤ ۵ १२ 12,000 $5 5$ RM45 RM 45 rp10 5 k 5k 20 bucks 3 euros usd 5 5rs 10 rb",
+    "₹500 ¥ ₩1 ₱ £ €", "I made $5000 a week from home, dm me", "check my\tpage", "dm\nus",
+    "a week from", "a  week from", "recheck mystery", "follow me", "FOLLOW ME", "my channel",
+    "soooo prettyyyy!!!!!! ???? ?!?!?! ...... ----", "YEAR 2000 aaa111bbb", "OK", "THIS IS IT",
+    "¿Dónde? ¿Cuánto?", "where", "Where?", "link pls", "berapa harga sis",
+    "\t\ttabs\tand\nnewlines\r\nand\vvt\x1c\x1d\x1e\x1f",
+]
+
+
+def _jsonl_texts(paths) -> list[str]:
+    texts = []
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            texts += [json.loads(line)["text"] for line in fh if line.strip()]
+    return texts
+
+
+@pytest.fixture(scope="module")
+def training_texts() -> list[str]:
+    return _jsonl_texts(sorted(TRAINING_DATA.glob("*.jsonl")))
+
+
+@pytest.fixture(scope="module")
+def real_texts() -> list[str]:
+    path = CORPUS / "real_comments.jsonl"
+    if not path.is_file():
+        pytest.skip("../shared/corpus/real_comments.jsonl is absent")
+    return _jsonl_texts([path])
+
+
+def _with_variants(texts: list[str]) -> list[str]:
+    """The texts, the texts with a distinct handle, and a shuffled copy."""
+    shuffled = texts[:]
+    random.Random(0).shuffle(shuffled)
+    return texts + [f"{t} @u{i}" for i, t in enumerate(texts)] + shuffled
+
+
+# -- references ---------------------------------------------------------------------------
+
+def reference_prepared(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    pairs = [analyze(t) for t in texts]
+    return [n for n, _ in pairs], np.array([v for _, v in pairs]).reshape(-1, len(SIGNAL_NAMES))
+
+
+def reference_chars(vec: SubwordVectorizer, norms: list[str]) -> sp.csr_matrix:
+    """Character n-gram TF-IDF counted word by word, one document at a time."""
+    lo, hi = vec.ngram_range
+    data, indices, indptr = [], [], [0]
+    for norm in norms:
+        counts: Counter = Counter()
+        for word in norm.split():
+            padded = f" {word} "
+            for size in range(lo, min(hi, len(padded)) + 1):
+                for i in range(len(padded) - size + 1):
+                    col = vec.vocabulary_.get(padded[i : i + size])
+                    if col is not None:
+                        counts[col] += 1
+        weights = {col: (1 + math.log(n) if vec.sublinear_tf else n) * vec.idf_[col]
+                   for col, n in counts.items()}
+        length = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        indices += weights
+        data += [w / length for w in weights.values()]
+        indptr.append(len(indices))
+    return sp.csr_matrix((data, indices, indptr), shape=(len(norms), len(vec.vocabulary_)))
+
+
+def reference_matrix(words: TfidfVectorizer, chars: SubwordVectorizer,
+                     texts: list[str]) -> sp.csr_matrix:
+    norms, values = reference_prepared(texts)
+    return sp.hstack([words.transform(norms), reference_chars(chars, norms),
+                      sp.csr_matrix(values)], format="csr")
+
+
+def assert_same_matrix(got: sp.csr_matrix, want: sp.csr_matrix) -> None:
+    assert got.shape == want.shape
+    diff = abs(got - want)
+    assert (diff.max() if diff.nnz else 0.0) <= 1e-12
+
+
+# -- token cache --------------------------------------------------------------------------
+
+def _check_batch(cache: TokenCache, texts: list[str]) -> None:
+    norms, values = reference_prepared(texts)
+    batch = cache.analyze(texts)
+    assert cache.norm_texts(batch) == norms
+    mismatch = np.argwhere(batch.signals != values)
+    assert not len(mismatch), [(texts[i], SIGNAL_NAMES[j]) for i, j in mismatch[:5]]
+
+
+def test_edge_cases_match_analyze():
+    cache = TokenCache(WORD_PATTERN)
+    _check_batch(cache, _with_variants(EDGE_CASES))
+    _check_batch(cache, [t.upper() for t in EDGE_CASES] + [t * 3 for t in EDGE_CASES])
+
+
+def test_one_megabyte_text_matches_analyze():
+    text = ("so good 😍 where is this from? @ana #ootd https://x.co/a RM 45 " * 20_000)[:1_000_000]
+    _check_batch(TokenCache(), [text, text[:-1], "x"])
+
+
+def test_training_corpus_matches_analyze(training_texts):
+    _check_batch(TokenCache(WORD_PATTERN), _with_variants(training_texts))
+
+
+@pytest.mark.corpus
+def test_real_comments_match_analyze(real_texts):
+    cache = TokenCache(WORD_PATTERN)
+    _check_batch(cache, real_texts)
+    _check_batch(cache, _with_variants(real_texts[:3000]))  # warm cache, new handles
+
+
+def test_hash_collisions_are_resolved(monkeypatch):
+    # Every token hashes alike: each lookup must fall back to comparing code points.
+    monkeypatch.setattr(features, "_hash_powers", lambda n: np.zeros(max(n, 1), np.uint64))
+    cache = TokenCache(WORD_PATTERN)
+    _check_batch(cache, EDGE_CASES)
+    _check_batch(cache, _with_variants(EDGE_CASES))
+
+
+def test_gates_cover_every_code_point():
+    """The cheap character checks stand for regexes; prove they miss nothing."""
+    space = [c for c in range(0x110000) if chr(c).isspace()]
+    assert max(space) < len(features._SPACE) - 1
+    assert np.flatnonzero(features._SPACE).tolist() == space
+    head, tail = re.compile("[mpdrl]", re.I), re.compile("[krdeb]", re.I)
+    for code in range(0x110000):
+        char = chr(code)
+        assert not head.fullmatch(char) or char in signals._AMOUNT_HEAD_LAST
+        assert not tail.fullmatch(char) or char in signals._AMOUNT_TAIL_FIRST
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # pandas stores text as UTF-8 (Arrow): no lone surrogates
+        return False
+    return True
+
+
+def test_comment_preparer_frame_matches_analyze(training_texts):
+    texts = training_texts[:3000] + [t for t in EDGE_CASES if _encodable(t)]
+    frame = CommentPreparer().fit_transform(texts)
+    norms, values = reference_prepared(texts)
+    assert list(frame.columns) == ["text_norm", *SIGNAL_NAMES]
+    assert frame["text_norm"].tolist() == norms
+    np.testing.assert_array_equal(frame[list(SIGNAL_NAMES)].to_numpy(), values)
+    assert CommentPreparer().fit_transform([]).shape == (0, len(SIGNAL_NAMES) + 1)
+
+
+# -- feature matrices and probabilities ---------------------------------------------------
+
+def _parts(model):
+    named = model.pipeline.named_steps["features"].named_transformers_
+    return named["words"], named["chars"]
+
+
+SOURCES = ["training", pytest.param("real", marks=pytest.mark.corpus), "edge"]
+
+
+def _texts(source: str, request) -> list[str]:
+    if source == "edge":
+        return _with_variants(EDGE_CASES)
+    return request.getfixturevalue(f"{source}_texts")
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_featurizer_matches_reference_matrix(model, source, request):
+    texts = _texts(source, request)
+    featurizer = CommentFeaturizer.from_pipeline(model.pipeline)
+    words, chars = _parts(model)
+    want = reference_matrix(words, chars, texts)
+    assert_same_matrix(featurizer.transform(texts), want)
+    assert_same_matrix(featurizer.transform(texts[::-1]), want[::-1])  # warm, other order
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_model_probabilities_unchanged(model, source, request):
+    texts = _texts(source, request)
+    words, chars = _parts(model)
+    classifier = model.pipeline.named_steps["classifier"]
+    want = classifier.predict_proba(reference_matrix(words, chars, texts))[:, model._order]
+    model.clear_cache()
+    np.testing.assert_allclose(model.predict_proba(texts), want, rtol=0, atol=1e-9)
+    keep = [i for i, t in enumerate(texts) if _encodable(t)]
+    through_frame = model.pipeline.predict_proba([texts[i] for i in keep])
+    np.testing.assert_allclose(through_frame[:, model._order], want[keep], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 2), (1, 1), (2, 2)])
+def test_word_tfidf_matches_fresh_sklearn_vectorizer(training_texts, ngram_range):
+    norms = reference_prepared(training_texts)[0]
+    words = TfidfVectorizer(token_pattern=WORD_PATTERN, ngram_range=ngram_range, min_df=2,
+                            lowercase=False, sublinear_tf=True, dtype=np.float64)
+    words.fit(norms[::2])
+    chars = SubwordVectorizer(ngram_range=(1, 3), min_df=3).fit(norms[::2])
+    featurizer = CommentFeaturizer(words, chars)
+    texts = training_texts[1::2] + EDGE_CASES
+    assert_same_matrix(featurizer.transform(texts), reference_matrix(words, chars, texts))
+
+
+def test_subword_vectorizer_matches_reference(training_texts):
+    norms = reference_prepared(training_texts)[0]
+    vec = SubwordVectorizer(min_df=2).fit(norms[: len(norms) // 2])
+    rest = [*norms[len(norms) // 2 :], "", "zzqx ǅ 很好看 ab\x00c", "x" * 5000]
+    assert_same_matrix(vec.transform(rest), reference_chars(vec, rest))
+    assert_same_matrix(vec.transform(rest), reference_chars(vec, rest))  # memoised rows
+
+
+def test_cache_limit_restarts_without_changing_results(model, training_texts):
+    words, chars = _parts(model)
+    featurizer = CommentFeaturizer(words, chars, max_tokens=50)
+    texts = training_texts[:300]
+    want = reference_matrix(words, chars, texts)
+    for start in range(0, len(texts), 60):
+        assert_same_matrix(featurizer.transform(texts[start : start + 60]),
+                           want[start : start + 60])
+    fresh = CommentFeaturizer(words, chars)
+    fresh.transform(texts[240:])
+    assert len(featurizer._tokens) == len(fresh._tokens)  # started afresh before the last
+
+
+def test_memos_are_not_pickled(model, training_texts):
+    model.predict_proba([*training_texts[:200], "qwertyuiop unseen"])
+    prepare = model.pipeline.named_steps["prepare"]
+    prepare.transform(["warm the token cache"])
+    chars = _parts(model)[1]
+    chars.transform(["warm the n-gram rows: zzqxv"])
+    assert "_token_cache" not in prepare.__getstate__()
+    assert not {"_ngram_rows", "_gram_index_cache"} & set(chars.__getstate__())
+    assert "_featurizer" not in model.__getstate__()
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(again.predict_proba(["wow", "price?"]),
+                               model.predict_proba(["wow", "price?"]), rtol=0, atol=0)
+
+
+def test_other_pipelines_take_the_reference_path(model):
+    from commentqa import CommentModel
+
+    pipe = copy.deepcopy(model.pipeline)
+    words = pipe.named_steps["features"].named_transformers_["words"]
+    words.lowercase = True  # a setting the fast path does not mirror
+    assert CommentFeaturizer.from_pipeline(pipe) is None
+    other = CommentModel(pipe)
+    texts = ["WOW", "Where is it FROM?", "check my channel"]
+    np.testing.assert_allclose(other.predict_proba(texts),
+                               pipe.predict_proba(texts)[:, other._order], rtol=0, atol=0)
