@@ -49,6 +49,7 @@ from .signals import (
 
 __all__ = [
     "MAX_CACHED_TOKENS", "TEXT_COLUMN", "WORD_PATTERN", "CommentFeaturizer", "CommentPreparer",
+    "FeatureBlocks",
     "SubwordVectorizer", "TokenBatch", "TokenCache", "build_features",
 ]
 
@@ -268,11 +269,27 @@ def _doc_sums(table: np.ndarray, ids: np.ndarray, ptr: np.ndarray) -> np.ndarray
 
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray, sublinear: bool) -> sp.csr_matrix:
     """l2-normalised TF-IDF rows from term counts, as ``TfidfTransformer`` computes them."""
+    return l2_normalize(_tfidf_unscaled(counts, idf, sublinear), copy=False)
+
+
+def _tfidf_unscaled(counts: sp.csr_matrix, idf: np.ndarray, sublinear: bool) -> sp.csr_matrix:
+    """TF-IDF rows from term counts (changed in place), before l2 normalisation."""
     if sublinear:
         np.log(counts.data, out=counts.data)
         counts.data += 1.0
     counts.data *= idf[counts.indices]
-    return l2_normalize(counts, copy=False)
+    return counts
+
+
+def _inverse_norms(x: sp.csr_matrix) -> np.ndarray:
+    """``1 / ||row||`` of each row, 0 for an empty row (l2 normalisation leaves it alone)."""
+    squares = np.zeros(x.shape[0])
+    filled = np.flatnonzero(np.diff(x.indptr))
+    if filled.size:
+        squares[filled] = np.add.reduceat(x.data * x.data, x.indptr[filled])
+    out = np.zeros_like(squares)
+    np.divide(1.0, np.sqrt(squares, out=squares), out=out, where=squares > 0)
+    return out
 
 
 # -- the token cache ----------------------------------------------------------------------
@@ -849,6 +866,33 @@ def _reproducible(words, chars, signals, columns: list) -> bool:
             and columns == [TEXT_COLUMN, TEXT_COLUMN, list(SIGNAL_NAMES)])
 
 
+@dataclass
+class FeatureBlocks:
+    """The columns of a :class:`CommentFeaturizer` matrix, block by block.
+
+    ``tfidf`` holds ``(unscaled, scale)`` for the word and then the character block: the
+    final rows are ``scale[:, None] * unscaled`` (l2-normalised). ``signals`` is dense.
+    A linear model can score the blocks without ever stacking them.
+    """
+
+    tfidf: list[tuple[sp.csr_matrix, np.ndarray]]
+    signals: np.ndarray
+
+    @property
+    def widths(self) -> list[int]:
+        return [x.shape[1] for x, _ in self.tfidf] + [self.signals.shape[1]]
+
+    def dot(self, weights: np.ndarray) -> np.ndarray:
+        """``matrix @ weights`` for dense ``weights`` of shape (n_features, k)."""
+        out = self.signals @ weights[-self.signals.shape[1] :] if self.signals.shape[1] else 0
+        start = 0
+        for x, scale in self.tfidf:
+            part = weights[start : start + x.shape[1]]
+            out = out + (x @ part) * scale[:, None]
+            start += x.shape[1]
+        return out
+
+
 class CommentFeaturizer:
     """The fitted ``prepare`` and ``features`` steps of a commentqa pipeline as one transform.
 
@@ -892,13 +936,19 @@ class CommentFeaturizer:
 
     def transform(self, X) -> sp.csr_matrix:
         """Feature matrix of raw comments: word TF-IDF, char TF-IDF, signals."""
+        blocks = self.blocks(X)
+        scaled = [sp.diags(scale) @ tfidf for tfidf, scale in blocks.tfidf]
+        return sp.hstack([*scaled, sp.csr_matrix(blocks.signals)], format="csr")
+
+    def blocks(self, X) -> FeatureBlocks:
+        """The parts of :meth:`transform`'s matrix, before the TF-IDF rows are scaled."""
         texts = _as_texts(X)
         if len(self._tokens) > self.max_tokens:
             self.clear()
         batch = self._tokens.analyze(texts)
         self._sync()
-        blocks = [self._word_tfidf(batch), self._char_tfidf(batch), sp.csr_matrix(batch.signals)]
-        return sp.hstack(blocks, format="csr")
+        tfidf = [self._word_tfidf(batch), self._char_tfidf(batch)]
+        return FeatureBlocks([(x, _inverse_norms(x)) for x in tfidf], batch.signals)
 
     def _index_word_ngrams(self, vocabulary: dict[str, int]) -> None:
         """Pieces ("parts") of the vocabulary's n-grams; unigram columns; bigram columns by
@@ -941,9 +991,9 @@ class CommentFeaturizer:
         row, col = np.concatenate(rows), np.concatenate(cols)
         counts = sp.csr_matrix((np.ones(len(row)), (row, col)),
                                shape=(len(ptr) - 1, len(self.words.vocabulary_)))
-        return _tfidf(counts, self.words.idf_, self.words.sublinear_tf)
+        return _tfidf_unscaled(counts, self.words.idf_, self.words.sublinear_tf)
 
     def _char_tfidf(self, batch: TokenBatch) -> sp.csr_matrix:
         rows = self._word_row.array[batch.words]
-        return self.chars.tfidf(_word_counts(rows, batch.word_ptr, self._rows.size)
-                                @ self._rows.matrix())
+        counts = _word_counts(rows, batch.word_ptr, self._rows.size) @ self._rows.matrix()
+        return _tfidf_unscaled(counts, self.chars.idf_, self.chars.sublinear_tf)

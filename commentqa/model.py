@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from .features import CommentFeaturizer
 from .labels import LABELS
+from .linear import CalibratedLinearHead
 from .normalize import clear_caches
 from .signals import extract_signals
 
@@ -38,7 +39,8 @@ class CommentModel:
     themselves ("🔥🔥🔥", "wow"), so duplicates cost a dictionary lookup. Features come from
     a :class:`~commentqa.features.CommentFeaturizer` when the pipeline has the
     :func:`~commentqa.build_pipeline` shape (same values, much faster), else from the
-    pipeline itself.
+    pipeline itself; a calibrated linear classifier is then scored block by block
+    (:class:`~commentqa.linear.CalibratedLinearHead`).
     """
 
     def __init__(self, pipeline: Pipeline, meta: dict | None = None):
@@ -68,14 +70,15 @@ class CommentModel:
         unique, inverse = _distinct(texts)
         if not unique:
             return np.zeros((0, len(LABELS)))
-        featurizer = self._featurizer
+        featurizer, head = self._featurizer, self._head
         if featurizer is None:
             proba = self.pipeline.predict_proba(unique)
         else:  # in chunks: small arrays are reused, the whole matrix never exists
             classifier = self.pipeline[-1]
+            chunks = (unique[i : i + CHUNK_TEXTS] for i in range(0, len(unique), CHUNK_TEXTS))
             proba = np.vstack([
-                classifier.predict_proba(featurizer.transform(unique[i : i + CHUNK_TEXTS]))
-                for i in range(0, len(unique), CHUNK_TEXTS)
+                classifier.predict_proba(featurizer.transform(chunk)) if head is None
+                else head.predict_proba(featurizer.blocks(chunk)) for chunk in chunks
             ])
         return proba[:, self._order][inverse]
 
@@ -106,9 +109,15 @@ class CommentModel:
     def _featurizer(self) -> CommentFeaturizer | None:
         return CommentFeaturizer.from_pipeline(self.pipeline)
 
+    @cached_property
+    def _head(self) -> CalibratedLinearHead | None:
+        """The classifier scored block by block, when it is a calibrated linear model."""
+        return CalibratedLinearHead.from_classifier(self.pipeline[-1])
+
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("_featurizer", None)  # run-time memo, rebuilt on use
+        for memo in ("_featurizer", "_head"):  # run-time views, rebuilt on use
+            state.pop(memo, None)
         return state
 
     def explain(self, text: str, top: int = 10) -> list[tuple[str, float]]:
