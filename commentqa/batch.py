@@ -37,6 +37,8 @@ from .scoring import (
     COMMENT_TYPES,
     TALLY_COLUMNS,
     PostTally,
+    commenter_keys,
+    label_codes,
     posts_table,
     score_frame,
 )
@@ -120,8 +122,13 @@ def _text_of(raw: Any) -> Any:
     return raw
 
 
+#: Columns of a worker's scored frame that the parent needs; the texts stay in the worker.
+_RESULT_COLUMNS = (*COMMENT_COLUMNS, "line", "id_given", "id_key", "commenter_key")
+
+
 def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
     """Parse, validate and score one chunk (runs in a worker process)."""
+    chunk = chunk.expanded()
     source = chunk.source
     rejects: list[dict[str, Any]] = []
     comments: list[Comment] = []
@@ -151,8 +158,10 @@ def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
     scored["id_given"] = given
     scored["id_key"] = pd.util.hash_array(scored["comment_id"].to_numpy(dtype=object)) \
         if len(scored) else np.zeros(0, np.uint64)
-    return ChunkResult(source.name, scored, PostTally.from_scored(scored), rejects,
-                       len(comments) + len(rejects), chunk.blank, chunk.bytes_read)
+    scored["commenter_key"] = commenter_keys(scored["post_id"], scored["author"])
+    return ChunkResult(source.name, scored[list(_RESULT_COLUMNS)],
+                       PostTally.from_scored(scored), rejects, len(comments) + len(rejects),
+                       chunk.blank, chunk.bytes_read)
 
 
 class _PostAccumulator:
@@ -200,22 +209,26 @@ def _work(chunk: Chunk) -> ChunkResult:
     return score_chunk(chunk, _WORKER_MODEL)
 
 
-def _results(chunks: Iterator[Chunk], model: CommentModel, jobs: int) -> Iterator[ChunkResult]:
-    """Score chunks in order, on ``jobs`` worker processes (in this one when ``jobs`` is 1)."""
+def _results(chunks: Iterator[Chunk], model: CommentModel,
+             jobs: int) -> Iterator[tuple[Chunk, ChunkResult]]:
+    """Score chunks in order, on ``jobs`` worker processes (in this one when ``jobs`` is 1);
+    each result comes with its chunk, whose raw records the rejects may need."""
     if jobs <= 1:
         for chunk in chunks:
-            yield score_chunk(chunk, model)
+            yield chunk, score_chunk(chunk, model)
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    pending: list[Any] = []
+    pending: list[tuple[Chunk, Any]] = []
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(model,)) as pool:
         for chunk in chunks:
-            pending.append(pool.apply_async(_work, (chunk,)))
+            pending.append((chunk, pool.apply_async(_work, (chunk,))))
             if len(pending) >= jobs * _IN_FLIGHT_PER_WORKER:
-                yield pending.pop(0).get()
+                done, result = pending.pop(0)
+                yield done, result.get()
         while pending:
-            yield pending.pop(0).get()
+            done, result = pending.pop(0)
+            yield done, result.get()
 
 
 def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: CommentModel | None = None,
@@ -263,12 +276,10 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
             yield from read_chunks(source, chunk_rows)
 
     with open(rejects_path, "w", encoding="utf-8") as rejects:
-        for result in _results(chunks(), model, jobs):
-            scored, bad = _drop_duplicates(result, ids)
+        for chunk, result in _results(chunks(), model, jobs):
+            scored, bad = _drop_duplicates(chunk, result, ids)
             rejects.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in bad)
-            out = scored[list(COMMENT_COLUMNS)].copy()
-            out["label"] = out["label"].astype(str)
-            comments.write(out)
+            comments.write(scored[list(COMMENT_COLUMNS)])
             # The worker's tally stands unless duplicates were dropped here (rare).
             posts.add(result.tally if len(scored) == len(result.scored)
                       else PostTally.from_scored(scored))
@@ -277,7 +288,8 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
             summary.rows_rejected += len(bad)
             summary.blank_lines += result.blank
             summary.rows_without_post += int(scored["post_id"].isna().sum())
-            summary.labels.update(scored["label"].astype(str).value_counts().to_dict())
+            found = np.bincount(label_codes(scored["label"]), minlength=len(LABELS))
+            summary.labels.update(dict(zip(LABELS, found.tolist())))
             bytes_read += result.bytes_read
             if progress is not None:
                 progress(summary.rows_read, bytes_read)
@@ -291,7 +303,8 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
         raise AssertionError("row accounting broke: read != scored + rejected")
 
 
-def _drop_duplicates(result: ChunkResult, ids: KeySet) -> tuple[pd.DataFrame, list[dict]]:
+def _drop_duplicates(chunk: Chunk, result: ChunkResult,
+                     ids: KeySet) -> tuple[pd.DataFrame, list[dict]]:
     """Rows whose given comment id was seen before become rejects; the first one stays."""
     scored = result.scored
     bad = list(result.rejects)
@@ -301,11 +314,10 @@ def _drop_duplicates(result: ChunkResult, ids: KeySet) -> tuple[pd.DataFrame, li
     dup = np.zeros(len(scored), dtype=bool)
     dup[given] = ~ids.add_new(scored["id_key"].to_numpy()[given])
     if dup.any():
-        for line, cid, text in zip(scored["line"][dup], scored["comment_id"][dup],
-                                   scored["text"][dup]):
-            bad.append({"source": result.source, "line": int(line),
-                        "reason": f"duplicate comment id {cid!r}: an earlier row has the same id",
-                        "raw": clip(text)})
+        for line, cid in zip(scored["line"][dup].tolist(), scored["comment_id"][dup]):
+            bad.append(_reject(chunk.source, line,
+                               f"duplicate comment id {cid!r}: an earlier row has the same id",
+                               _text_of(chunk.raw(line))))
         scored = scored[~dup]
     return scored, bad
 

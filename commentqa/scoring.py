@@ -31,6 +31,7 @@ __all__ = [
     "TALLY_COLUMNS",
     "PostTally",
     "commenter_keys",
+    "label_codes",
     "merge_tallies",
     "posts_table",
     "score_frame",
@@ -99,7 +100,7 @@ def commenter_keys(post_ids: pd.Series, authors: pd.Series) -> np.ndarray:
     return keys
 
 
-def _label_codes(labels: pd.Series) -> np.ndarray:
+def label_codes(labels: pd.Series) -> np.ndarray:
     """Label positions in :data:`LABELS` (categorical codes when the order matches)."""
     if isinstance(labels.dtype, pd.CategoricalDtype) and list(labels.cat.categories) == list(
         LABELS
@@ -124,7 +125,8 @@ class PostTally:
     @classmethod
     def from_scored(cls, scored: pd.DataFrame) -> PostTally:
         """Tally a scored frame with ``post_id``, ``label`` and optionally ``parent_id``,
-        ``is_creator`` and ``author`` columns. Rows without a post id are not tallied."""
+        ``is_creator`` and ``author`` (or its :func:`commenter_keys`, ``commenter_key``)
+        columns. Rows without a post id are not tallied."""
         frame = scored[scored["post_id"].notna()]
         post_ids = frame["post_id"].to_numpy(dtype=object)
         codes, posts = pd.factorize(post_ids)
@@ -132,9 +134,14 @@ class PostTally:
         reply = (frame["parent_id"].notna().to_numpy() if "parent_id" in frame
                  else np.zeros(len(frame), dtype=bool))
         audience = ~creator
-        author = (frame["author"] if "author" in frame
-                  else pd.Series(None, index=frame.index, dtype=object))
-        label = _label_codes(frame["label"])
+        if "commenter_key" in frame:
+            keys = frame["commenter_key"].to_numpy(dtype=np.uint64)
+        else:
+            author = (frame["author"] if "author" in frame
+                      else pd.Series(None, index=frame.index, dtype=object))
+            keys = commenter_keys(pd.Series(post_ids, dtype=object),
+                                  author.reset_index(drop=True))
+        label = label_codes(frame["label"])
 
         def count(mask: np.ndarray | None = None) -> np.ndarray:
             picked = codes if mask is None else codes[mask]
@@ -147,9 +154,8 @@ class PostTally:
         columns["top_level"] = count(~reply & audience)
         columns["replies"] = count(reply)
         columns["creator_replies"] = count(reply & creator)
-        columns["with_author"] = count(author.notna().to_numpy() & audience)
+        columns["with_author"] = count((keys != 0) & audience)
         counts = pd.DataFrame(columns, index=pd.Index(posts, name="post_id", dtype=object))
-        keys = commenter_keys(pd.Series(post_ids, dtype=object), author.reset_index(drop=True))
         take = (keys != 0) & audience
         commenters = pd.DataFrame(
             {"post_id": pd.Series(post_ids[take], dtype=object), "key": keys[take]}

@@ -21,10 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+
 from .formats import FieldMap, detect_format, resolve_fields, unwrap_document
 from .io import InputError
 
 __all__ = [
+    "CHUNK_BYTES",
     "CONTAINERS",
     "MAX_LINE_BYTES",
     "Chunk",
@@ -45,6 +48,8 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 _SAMPLE_RECORDS = 20  # records read to detect a file's format and fields
 _BLOCK = 1 << 20
+#: A JSONL chunk holds about this many bytes at most (fewer lines when they are long).
+CHUNK_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -74,8 +79,10 @@ class Source:
 class Chunk:
     """Records of one source with their 1-based line (or row/item) numbers.
 
-    ``kind`` is ``"lines"`` (raw JSONL bytes) or ``"records"`` (parsed objects, dict rows or
-    :class:`Unreadable`). ``blank`` counts blank lines skipped while reading it.
+    ``kind`` is ``"lines"`` (raw JSONL bytes), ``"records"`` (parsed objects, dict rows or
+    :class:`Unreadable`) or ``"block"``: whole JSONL lines as one ``bytes`` (``block``, its
+    first line numbered ``first_line``), cheap to send to a worker, which splits it with
+    :meth:`expanded`. ``blank`` counts blank lines skipped while reading it.
     """
 
     source: Source
@@ -84,6 +91,31 @@ class Chunk:
     items: list[Any]
     blank: int = 0
     bytes_read: int = 0
+    block: bytes = b""
+    first_line: int = 0
+
+    def expanded(self) -> Chunk:
+        """This chunk with ``lines`` and ``items`` filled: a ``block`` is split into its
+        lines (blank ones counted, not kept); other kinds are returned as they are."""
+        if self.kind != "block":
+            return self
+        parts = self.block.split(b"\n")
+        if not parts[-1]:  # the block ends with a newline
+            parts.pop()
+        first = self.first_line
+        keep = [i for i, part in enumerate(parts) if part and not part.isspace()]
+        items = [parts[i] for i in keep]
+        if len(self.block) > MAX_LINE_BYTES:  # a line that fitted in a read may still be long
+            items = [_overlong(len(item)) if len(item) > MAX_LINE_BYTES else item
+                     for item in items]
+        return Chunk(self.source, "lines", [first + i for i in keep], items,
+                     self.blank + len(parts) - len(keep), self.bytes_read)
+
+    def raw(self, line: int) -> Any:
+        """The record read at ``line`` as it was read (bytes of a JSONL line, a parsed object)."""
+        if self.kind == "block":
+            return self.block.split(b"\n")[line - self.first_line]
+        return self.items[self.lines.index(line)]
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -176,7 +208,7 @@ def _sample(source: Source) -> list[Any]:
     sample: list[Any] = []
     with contextlib.closing(read_chunks(source, _SAMPLE_RECORDS)) as chunks:
         chunk = next(chunks, None)
-    for item in chunk.items if chunk else ():
+    for item in chunk.expanded().items if chunk else ():
         if isinstance(item, bytes):
             try:
                 item = json.loads(item)
@@ -195,56 +227,61 @@ def read_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
 
 
 def _jsonl_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
-    lines: list[int] = []
-    items: list[Any] = []
-    blank = nbytes = 0
-    for n, raw, size in _raw_lines(source.path):
-        nbytes += size
-        if raw is None:
-            lines.append(n)
-            items.append(Unreadable(f"line is {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte "
-                                    "limit"))
-        elif not raw or raw.isspace():
-            blank += 1
-            continue
-        else:
-            lines.append(n)
-            items.append(raw)
-        if len(items) >= chunk_rows:
-            yield Chunk(source, "lines", lines, items, blank, nbytes)
-            lines, items, blank, nbytes = [], [], 0, 0
-    if items or blank:
-        yield Chunk(source, "lines", lines, items, blank, nbytes)
+    """``block`` chunks of at most ``chunk_rows`` whole lines and about
+    :data:`CHUNK_BYTES`; a line over :data:`MAX_LINE_BYTES` becomes a chunk of one
+    :class:`Unreadable` and is never held in memory whole."""
+    first = 1  # number of the first line in ``data``
+    data = b""
+    ends = np.zeros(0, dtype=np.int64)  # where each complete line of ``data`` ends (+1)
+    with _open(source.path) as fh:
+        while True:
+            block = fh.read(_BLOCK)
+            newlines = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A)
+            ends = np.concatenate([ends, newlines + (len(data) + 1)])
+            data += block
+            start = k = 0
+            while k < len(ends):
+                take = min(chunk_rows, len(ends) - k)
+                within = int(np.searchsorted(ends[k : k + take], start + CHUNK_BYTES, "right"))
+                if within < take:  # the byte cap comes first
+                    take = max(within, 1)
+                elif take < chunk_rows and block:  # neither cap reached: read on
+                    break
+                stop = int(ends[k + take - 1])
+                yield Chunk(source, "block", [], [], 0, stop - start, data[start:stop], first)
+                first, start, k = first + take, stop, k + take
+            data, ends = data[start:], ends[k:] - start
+            if not block:  # end of file: a last line without a newline
+                if data:
+                    yield Chunk(source, "block", [], [], 0, len(data), data, first)
+                return
+            partial = len(data) - (int(ends[-1]) if len(ends) else 0)
+            if partial > MAX_LINE_BYTES:
+                if len(ends):  # the whole lines before it go first
+                    stop = int(ends[-1])
+                    yield Chunk(source, "block", [], [], 0, stop, data[:stop], first)
+                    first += len(ends)
+                size, data = _skip_line(fh, partial)
+                ends = np.zeros(0, dtype=np.int64)
+                yield Chunk(source, "lines", [first], [_overlong(size)], 0,
+                            size + (1 if data is not None else 0))
+                first += 1
+                data = data or b""
 
 
-def _raw_lines(path: Path) -> Iterator[tuple[int, bytes | None, int]]:
-    """(line number, bytes without the newline, size) of each line, read in blocks; a line
-    over :data:`MAX_LINE_BYTES` comes as ``None`` and is never held in memory whole."""
-    n = 0
-    carry = b""
-    overlong = 0  # bytes of an overlong line skipped so far
-    with _open(path) as fh:
-        while block := fh.read(_BLOCK):
-            parts = block.split(b"\n")
-            if overlong:
-                overlong += len(parts[0])
-                if len(parts) == 1:
-                    continue
-                n += 1
-                yield n, None, overlong + 1
-                overlong = 0
-                del parts[0]
-            parts[0] = carry + parts[0]
-            carry = parts.pop()
-            for part in parts:
-                n += 1
-                yield n, part if len(part) <= MAX_LINE_BYTES else None, len(part) + 1
-            if len(carry) > MAX_LINE_BYTES:
-                overlong, carry = len(carry), b""
-        if overlong:
-            yield n + 1, None, overlong
-        elif carry:
-            yield n + 1, carry, len(carry)
+def _overlong(size: int) -> Unreadable:
+    return Unreadable(f"line is {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit")
+
+
+def _skip_line(fh: IO[bytes], skipped: int) -> tuple[int, bytes | None]:
+    """Read past the rest of an overlong line: its size in bytes (newline excluded) and
+    what follows its newline (None at the end of the file)."""
+    while block := fh.read(_BLOCK):
+        newline = block.find(b"\n")
+        if newline >= 0:
+            return skipped + newline, block[newline + 1 :]
+        skipped += len(block)
+    return skipped, None
 
 
 def _clip_bytes(raw: bytes, limit: int = 2_000) -> str:

@@ -260,19 +260,41 @@ def test_keyset_reports_first_sightings():
 
 
 @pytest.mark.parametrize("block", [7, 64, 1 << 20])
-def test_jsonl_lines_across_blocks_and_overlong_lines(tmp_path, monkeypatch, block):
+@pytest.mark.parametrize("chunk_rows", [1, 2, 10_000])
+def test_jsonl_lines_across_blocks_and_overlong_lines(tmp_path, monkeypatch, block, chunk_rows):
     from commentqa import sources
 
     monkeypatch.setattr(sources, "_BLOCK", block)
     monkeypatch.setattr(sources, "MAX_LINE_BYTES", 40)
     rows = [b'{"text": "a"}', b"", b'{"text": "' + b"y" * 100 + b'"}', b'{"text": "b"}',
-            b'{"text": "' + b"z" * 41 + b'"}', b'{"text": "last, no newline"}']
+            b" \r", b'{"text": "' + b"z" * 41 + b'"}', b'{"text": "last, no newline"}']
     path = tmp_path / "d.jsonl"
     path.write_bytes(b"\n".join(rows))
-    got = list(sources._raw_lines(path))
-    assert [n for n, _, _ in got] == [1, 2, 3, 4, 5, 6]
-    assert [raw for _, raw, _ in got] == [rows[0], b"", None, rows[3], None, rows[5]]
-    assert sum(size for _, _, size in got) == path.stat().st_size
+    source = sources.Source(path, "jsonl")
+    chunks = list(sources.read_chunks(source, chunk_rows))
+    got = [c.expanded() for c in chunks]
+    lines = [n for c in got for n in c.lines]
+    items = [i for c in got for i in c.items]
+    assert lines == [1, 3, 4, 6, 7]
+    assert [i if isinstance(i, bytes) else "overlong" for i in items] == [
+        rows[0], "overlong", rows[3], "overlong", rows[6]]
+    assert "over the 40-byte limit" in items[1].reason
+    assert sum(c.blank for c in got) == 2
+    assert all(len(c.items) <= chunk_rows for c in got)
+    assert sum(c.bytes_read for c in chunks) == path.stat().st_size
+    block_chunks = [c for c in chunks if c.kind == "block"]
+    assert block_chunks[0].raw(1) == rows[0]
+
+
+def test_jsonl_chunks_are_capped_in_bytes(tmp_path, monkeypatch):
+    from commentqa import sources
+
+    monkeypatch.setattr(sources, "CHUNK_BYTES", 100)
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(b"".join(b'{"text": "%d"}\n' % i for i in range(50)))
+    chunks = list(sources.read_chunks(sources.Source(path, "jsonl"), 10_000))
+    assert len(chunks) > 1 and all(c.bytes_read <= 100 for c in chunks)
+    assert [n for c in chunks for n in c.expanded().lines] == list(range(1, 51))
 
 
 def test_parquet_schema_is_fixed_before_the_first_chunk(tmp_path, model):
