@@ -167,11 +167,11 @@ def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
 class _PostAccumulator:
     """Per-post counts and unique commenters, summed over chunks in bounded memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, spill_dir: str | os.PathLike | None = None) -> None:
         self.index: dict[str, int] = {}
         self.counts = np.zeros((1024, len(TALLY_COLUMNS)), dtype=np.int64)
         self.unique = np.zeros(1024, dtype=np.int64)
-        self.pairs = KeySet()
+        self.pairs = KeySet(spill_dir=spill_dir)
 
     def add(self, tally: PostTally) -> None:
         index = self.index
@@ -268,7 +268,8 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
          progress: Callable[[int, int], None] | None) -> None:
     comments = TableWriter(folder.path(f"comments.{out_format}"), out_format, COMMENT_TYPES)
     rejects_path = folder.path("rejects.jsonl")
-    ids, posts = KeySet(), _PostAccumulator()
+    # Seen comment ids and (post, author) pairs: kept on disk past a few MB (see KeySet).
+    ids, posts = KeySet(spill_dir=folder.folder), _PostAccumulator(spill_dir=folder.folder)
     bytes_read = 0
 
     def chunks() -> Iterator[Chunk]:
@@ -294,6 +295,8 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
             if progress is not None:
                 progress(summary.rows_read, bytes_read)
     comments.close()
+    ids.close()
+    posts.pairs.close()
     table = posts.table()
     summary.posts = len(table)
     post_writer = TableWriter(folder.path(f"posts.{out_format}"), out_format)

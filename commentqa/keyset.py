@@ -1,29 +1,69 @@
-"""A compact set of 64-bit keys for streaming de-duplication.
+"""A set of 64-bit keys for streaming de-duplication, in bounded memory.
 
-Keys live in a few sorted numpy arrays of decreasing size (a log-structured merge): a
-batch is checked with binary searches and inserted as a new array, and arrays of similar
-size are merged. Memory is 8 bytes per key; inserting ``n`` keys costs ``O(n log n)``.
+Recent keys live in a few sorted numpy arrays of decreasing size (a log-structured merge):
+a batch is checked with binary searches and inserted as a new array, and arrays of similar
+size are merged. Past ``memory_keys`` keys, the arrays are merged into one sorted run that
+goes to a temporary file; a Bloom filter of fixed size and a sparse index of each run stay
+in memory. A key the filter may have seen is checked exactly, by reading the one block of
+each run that could hold it. Answers are exact; memory is about ``8 * memory_keys`` bytes
+plus the filter, however many keys there are.
 """
 
 from __future__ import annotations
+
+import os
+import tempfile
+from typing import IO
 
 import numpy as np
 
 __all__ = ["KeySet"]
 
+#: Keys kept in memory before they are written out as a run.
+MEMORY_KEYS = 1 << 18
+#: Bits of the Bloom filter over the keys on disk (16 MiB): about 4 in 10,000 keys of
+#: a new batch need a disk check after 5 million keys, 4 in 100 after 20 million.
+BLOOM_BITS = 1 << 27
+_BLOOM_HASHES = 4
+_BLOCK_KEYS = 512  # keys per block of a run: one 4 KiB read checks a key against a run
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
 
 class KeySet:
-    """Remembers 64-bit keys; :meth:`add_new` says which keys of a batch are new."""
+    """Remembers 64-bit keys; :meth:`add_new` says which keys of a batch are new.
 
-    def __init__(self) -> None:
+    ``spill_dir`` is where runs are written (the system temporary folder by default); the
+    file is anonymous and disappears when the set is garbage-collected or closed.
+    """
+
+    def __init__(self, memory_keys: int = MEMORY_KEYS, bloom_bits: int = BLOOM_BITS,
+                 spill_dir: str | os.PathLike | None = None) -> None:
+        if bloom_bits < 64 or bloom_bits & (bloom_bits - 1):
+            raise ValueError(f"bloom_bits must be a power of two >= 64, got {bloom_bits}")
+        self.memory_keys = memory_keys
+        self._bloom_bits = bloom_bits
+        self._spill_dir = spill_dir
         self._levels: list[np.ndarray] = []
+        self._bloom: np.ndarray | None = None  # allocated at the first spill
+        self._file: IO[bytes] | None = None
+        self._runs: list[tuple[int, int, np.ndarray]] = []  # (offset, length, first keys)
+        self._on_disk = 0
 
     def __len__(self) -> int:
-        return sum(len(level) for level in self._levels)
+        return self._on_disk + sum(len(level) for level in self._levels)
 
     @property
     def nbytes(self) -> int:
-        return sum(level.nbytes for level in self._levels)
+        """Bytes held in memory (keys, filter and run indexes)."""
+        memory = sum(level.nbytes for level in self._levels)
+        memory += sum(index.nbytes for _, _, index in self._runs)
+        return memory + (self._bloom.nbytes if self._bloom is not None else 0)
+
+    def close(self) -> None:
+        """Delete the runs on disk (the set is empty afterwards)."""
+        if self._file is not None:
+            self._file.close()
+        self.__init__(self.memory_keys, self._bloom_bits, self._spill_dir)
 
     def add_new(self, keys: np.ndarray) -> np.ndarray:
         """Insert ``keys``; True where a key is seen for the first time (a key repeated
@@ -35,14 +75,69 @@ class KeySet:
             pos = np.searchsorted(level, uniq)
             pos[pos == len(level)] = len(level) - 1
             fresh &= level[pos] != uniq
+        if self._runs:
+            maybe = np.flatnonzero(fresh)
+            maybe = maybe[self._bloom_has(uniq[maybe])]
+            if maybe.size:
+                fresh[maybe] = ~self._on_disk_has(uniq[maybe])
         new = uniq[fresh]
         if len(new):
-            self._levels.append(new)
-            while len(self._levels) > 1 and len(self._levels[-1]) * 2 >= len(self._levels[-2]):
-                top = self._levels.pop()
-                merged = np.concatenate([self._levels.pop(), top])
-                merged.sort(kind="stable")
-                self._levels.append(merged)
+            self._insert(new)
         mask = np.zeros(len(keys), dtype=bool)
         mask[first[fresh]] = True
         return mask
+
+    # -- memory ---------------------------------------------------------------------------
+    def _insert(self, new: np.ndarray) -> None:
+        self._levels.append(new)
+        while len(self._levels) > 1 and len(self._levels[-1]) * 2 >= len(self._levels[-2]):
+            top = self._levels.pop()
+            merged = np.concatenate([self._levels.pop(), top])
+            merged.sort(kind="stable")
+            self._levels.append(merged)
+        if sum(len(level) for level in self._levels) >= self.memory_keys:
+            self._spill()
+
+    # -- disk -----------------------------------------------------------------------------
+    def _spill(self) -> None:
+        run = np.sort(np.concatenate(self._levels))
+        self._levels = []
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="commentqa-keys-", dir=self._spill_dir)
+            self._bloom = np.zeros(self._bloom_bits // 8, dtype=np.uint8)
+        offset = self._file.seek(0, os.SEEK_END)
+        self._file.write(run.tobytes())
+        self._file.flush()
+        self._runs.append((offset, len(run), run[::_BLOCK_KEYS].copy()))
+        self._on_disk += len(run)
+        for bits in self._bloom_positions(run):
+            np.bitwise_or.at(self._bloom, bits >> 3, (1 << (bits & 7)).astype(np.uint8))
+
+    def _bloom_positions(self, keys: np.ndarray):
+        shift = np.uint64(64 - (self._bloom_bits.bit_length() - 1))
+        step = (keys * _MIX) | np.uint64(1)
+        for i in range(_BLOOM_HASHES):
+            yield ((keys + np.uint64(i) * step) * _MIX >> shift).astype(np.int64)
+
+    def _bloom_has(self, keys: np.ndarray) -> np.ndarray:
+        found = np.ones(len(keys), dtype=bool)
+        for bits in self._bloom_positions(keys):
+            found &= (self._bloom[bits >> 3] >> (bits & 7).astype(np.uint8)) & 1 == 1
+        return found
+
+    def _on_disk_has(self, keys: np.ndarray) -> np.ndarray:
+        """Exact membership of ``keys`` (sorted, distinct) in the runs on disk."""
+        assert self._file is not None
+        found = np.zeros(len(keys), dtype=bool)
+        fd = self._file.fileno()
+        for offset, length, index in self._runs:
+            block = np.searchsorted(index, keys, side="right") - 1
+            for b in np.unique(block[block >= 0]).tolist():
+                start = b * _BLOCK_KEYS
+                count = min(_BLOCK_KEYS, length - start)
+                data = os.pread(fd, 8 * count, offset + 8 * start)
+                stored = np.frombuffer(data, dtype=np.uint64)
+                these = np.flatnonzero(block == b)
+                pos = np.minimum(np.searchsorted(stored, keys[these]), count - 1)
+                found[these] |= stored[pos] == keys[these]
+        return found

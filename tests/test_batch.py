@@ -259,6 +259,26 @@ def test_keyset_reports_first_sightings():
     assert not ks.add_new(np.arange(5050, dtype=np.uint64)).any()
 
 
+@pytest.mark.parametrize("memory_keys", [1, 7, 300, 1 << 18])
+def test_keyset_matches_a_python_set_when_it_spills_to_disk(tmp_path, memory_keys):
+    rng = np.random.default_rng(memory_keys)
+    ks = KeySet(memory_keys=memory_keys, bloom_bits=1 << 10, spill_dir=tmp_path)
+    seen: set[int] = set()
+    for size in rng.integers(1, 400, 60):
+        # many repeats, across and within batches, and keys at both ends of the range
+        keys = rng.choice(np.array([0, 2**64 - 1, *range(1, 3000)], dtype=np.uint64), size)
+        want = []
+        for k in keys.tolist():
+            want.append(k not in seen)
+            seen.add(k)
+        assert ks.add_new(keys).tolist() == want
+    assert len(ks) == len(seen)
+    if memory_keys < 3000:
+        assert ks._runs and ks.nbytes < 8 * len(seen)  # most keys live on disk
+    ks.close()
+    assert len(ks) == 0 and list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("block", [7, 64, 1 << 20])
 @pytest.mark.parametrize("chunk_rows", [1, 2, 10_000])
 def test_jsonl_lines_across_blocks_and_overlong_lines(tmp_path, monkeypatch, block, chunk_rows):
