@@ -103,7 +103,9 @@ class KeySet:
         run = np.sort(np.concatenate(self._levels))
         self._levels = []
         if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="commentqa-keys-", dir=self._spill_dir)
+            # Open as long as the set lives; close() deletes it.
+            self._file = tempfile.TemporaryFile(  # noqa: SIM115
+                prefix="commentqa-keys-", dir=self._spill_dir)
             self._bloom = np.zeros(self._bloom_bits // 8, dtype=np.uint8)
         offset = self._file.seek(0, os.SEEK_END)
         self._file.write(run.tobytes())
