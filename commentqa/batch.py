@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import __version__
 from .formats import Comment, FieldMap, extract
+from .heap import fix_mmap_threshold
 from .io import InputError, clip
 from .keyset import KeySet
 from .labels import LABELS
@@ -209,8 +210,8 @@ def _work(chunk: Chunk) -> ChunkResult:
     return score_chunk(chunk, _WORKER_MODEL)
 
 
-def _results(chunks: Iterator[Chunk], model: CommentModel,
-             jobs: int) -> Iterator[tuple[Chunk, ChunkResult]]:
+def _results(chunks: Iterator[Chunk], model: CommentModel, jobs: int,
+             steady_heap: bool = False) -> Iterator[tuple[Chunk, ChunkResult]]:
     """Score chunks in order, on ``jobs`` worker processes (in this one when ``jobs`` is 1);
     each result comes with its chunk, whose raw records the rejects may need."""
     if jobs <= 1:
@@ -221,6 +222,8 @@ def _results(chunks: Iterator[Chunk], model: CommentModel,
     ctx = multiprocessing.get_context(method)
     pending: list[tuple[Chunk, Any]] = []
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(model,)) as pool:
+        if steady_heap:  # workers are started: this process only
+            fix_mmap_threshold()
         for chunk in chunks:
             pending.append((chunk, pool.apply_async(_work, (chunk,))))
             if len(pending) >= jobs * _IN_FLIGHT_PER_WORKER:
@@ -235,11 +238,14 @@ def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: Comment
                 model_path: str | os.PathLike | None = None, fmt: str = "auto",
                 fields: FieldMap | None = None, out_format: str = "parquet",
                 jobs: int | None = None, chunk_rows: int = CHUNK_ROWS,
-                progress: Callable[[int, int], None] | None = None) -> ScoreSummary:
+                progress: Callable[[int, int], None] | None = None,
+                steady_heap: bool = False) -> ScoreSummary:
     """Score every comment of ``inputs`` into ``out_dir``.
 
     Writes ``comments.<ext>``, ``posts.<ext>``, ``rejects.jsonl`` and ``summary.json``
-    atomically. ``progress(rows_done, bytes_read)`` is called after each chunk. Raises
+    atomically. ``progress(rows_done, bytes_read)`` is called after each chunk.
+    ``steady_heap`` fixes glibc's mmap threshold in this process once the workers run
+    (:mod:`commentqa.heap`; process-wide, so the command line sets it, not the default). Raises
     :class:`~commentqa.io.InputError` for a missing or unreadable input, an unknown format
     or an unwritable output folder.
     """
@@ -253,7 +259,8 @@ def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: Comment
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     summary = ScoreSummary()
     try:
-        _run(sources, model, folder, out_format, jobs, chunk_rows, summary, progress)
+        _run(sources, model, folder, out_format, jobs, chunk_rows, summary, progress,
+             steady_heap)
     except BaseException:
         folder.abort()
         raise
@@ -265,7 +272,7 @@ def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: Comment
 
 def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_format: str,
          jobs: int, chunk_rows: int, summary: ScoreSummary,
-         progress: Callable[[int, int], None] | None) -> None:
+         progress: Callable[[int, int], None] | None, steady_heap: bool) -> None:
     comments = TableWriter(folder.path(f"comments.{out_format}"), out_format, COMMENT_TYPES)
     rejects_path = folder.path("rejects.jsonl")
     # Seen comment ids and (post, author) pairs: kept on disk past a few MB (see KeySet).
@@ -277,7 +284,7 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
             yield from read_chunks(source, chunk_rows)
 
     with open(rejects_path, "w", encoding="utf-8") as rejects:
-        for chunk, result in _results(chunks(), model, jobs):
+        for chunk, result in _results(chunks(), model, jobs, steady_heap):
             scored, bad = _drop_duplicates(chunk, result, ids)
             rejects.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in bad)
             comments.write(scored[list(COMMENT_COLUMNS)])

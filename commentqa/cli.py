@@ -36,7 +36,7 @@ def _score(args: argparse.Namespace) -> int:
     try:
         summary = score_files(args.inputs, args.out, model_path=args.model, fmt=args.format,
                               fields=fields, out_format=args.format_out, jobs=args.jobs,
-                              chunk_rows=args.chunk_rows, progress=progress)
+                              chunk_rows=args.chunk_rows, progress=progress, steady_heap=True)
     finally:
         if progress is not None:
             progress.close()

@@ -38,8 +38,8 @@ class KeySet:
 
     def __init__(self, memory_keys: int = MEMORY_KEYS, bloom_bits: int = BLOOM_BITS,
                  spill_dir: str | os.PathLike | None = None) -> None:
-        if bloom_bits < 64 or bloom_bits & (bloom_bits - 1):
-            raise ValueError(f"bloom_bits must be a power of two >= 64, got {bloom_bits}")
+        if bloom_bits < 128 or bloom_bits & (bloom_bits - 1):
+            raise ValueError(f"bloom_bits must be a power of two >= 128, got {bloom_bits}")
         self.memory_keys = memory_keys
         self._bloom_bits = bloom_bits
         self._spill_dir = spill_dir
@@ -106,26 +106,38 @@ class KeySet:
             # Open as long as the set lives; close() deletes it.
             self._file = tempfile.TemporaryFile(  # noqa: SIM115
                 prefix="commentqa-keys-", dir=self._spill_dir)
-            self._bloom = np.zeros(self._bloom_bits // 8, dtype=np.uint8)
+            self._bloom = np.zeros(self._bloom_bits // 64, dtype=np.uint64)
         offset = self._file.seek(0, os.SEEK_END)
         self._file.write(run.tobytes())
         self._file.flush()
         self._runs.append((offset, len(run), run[::_BLOCK_KEYS].copy()))
         self._on_disk += len(run)
-        for bits in self._bloom_positions(run):
-            np.bitwise_or.at(self._bloom, bits >> 3, (1 << (bits & 7)).astype(np.uint8))
+        self._bloom_add(run)
 
-    def _bloom_positions(self, keys: np.ndarray):
-        shift = np.uint64(64 - (self._bloom_bits.bit_length() - 1))
-        step = (keys * _MIX) | np.uint64(1)
+    # A blocked Bloom filter: each key sets BLOOM_HASHES bits of one 64-bit word, so adding
+    # or testing a key touches one cache line.
+    def _bloom_words(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        assert self._bloom is not None
+        mixed = keys * _MIX
+        word = (mixed >> np.uint64(64 - (len(self._bloom).bit_length() - 1))).astype(np.int64)
+        spread = (mixed ^ (mixed >> np.uint64(29))) * _MIX
+        mask = np.zeros(len(keys), dtype=np.uint64)
         for i in range(_BLOOM_HASHES):
-            yield ((keys + np.uint64(i) * step) * _MIX >> shift).astype(np.int64)
+            mask |= np.left_shift(np.uint64(1), (spread >> np.uint64(6 * i)) & np.uint64(63))
+        return word, mask
+
+    def _bloom_add(self, keys: np.ndarray) -> None:
+        assert self._bloom is not None
+        word, mask = self._bloom_words(keys)
+        todo = np.arange(len(keys))
+        while todo.size:  # keys sharing a word: one of them sticks per pass
+            self._bloom[word[todo]] |= mask[todo]
+            todo = todo[self._bloom[word[todo]] & mask[todo] != mask[todo]]
 
     def _bloom_has(self, keys: np.ndarray) -> np.ndarray:
-        found = np.ones(len(keys), dtype=bool)
-        for bits in self._bloom_positions(keys):
-            found &= (self._bloom[bits >> 3] >> (bits & 7).astype(np.uint8)) & 1 == 1
-        return found
+        assert self._bloom is not None
+        word, mask = self._bloom_words(keys)
+        return self._bloom[word] & mask == mask
 
     def _on_disk_has(self, keys: np.ndarray) -> np.ndarray:
         """Exact membership of ``keys`` (sorted, distinct) in the runs on disk."""

@@ -364,3 +364,15 @@ def test_parquet_input_with_bad_rows(tmp_path, model):
     assert rejects(tmp_path / "o")[0]["line"] == 2
     assert "field 'comment': null" in rejects(tmp_path / "o")[0]["reason"]
     assert read(tmp_path / "o")["label"].tolist()[0] == "question"
+
+
+def test_mmap_threshold_is_fixed_on_glibc():
+    import platform
+    import subprocess
+    import sys
+
+    code = "from commentqa.heap import fix_mmap_threshold; print(fix_mmap_threshold())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert out == str(glibc)
