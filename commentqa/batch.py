@@ -51,6 +51,9 @@ __all__ = ["CHUNK_ROWS", "ScoreSummary", "score_chunk", "score_files"]
 #: enough that a chunk in flight costs a few MB.
 CHUNK_ROWS = 10_000
 _IN_FLIGHT_PER_WORKER = 2  # chunks queued per worker: keeps both busy, memory bounded
+#: With ``steady_heap``, workers' blocks from 4 MiB up come from mmap (a lower threshold
+#: costs them system time: their arrays of a few hundred KB come and go every chunk).
+WORKER_MMAP_THRESHOLD = 4 << 20
 
 
 @dataclass
@@ -200,9 +203,11 @@ class _PostAccumulator:
 _WORKER_MODEL: CommentModel | None = None
 
 
-def _init_worker(model: CommentModel) -> None:
+def _init_worker(model: CommentModel, mmap_threshold: int | None) -> None:
     global _WORKER_MODEL
     _WORKER_MODEL = model
+    if mmap_threshold is not None:
+        fix_mmap_threshold(mmap_threshold)
 
 
 def _work(chunk: Chunk) -> ChunkResult:
@@ -221,7 +226,8 @@ def _results(chunks: Iterator[Chunk], model: CommentModel, jobs: int,
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     pending: list[tuple[Chunk, Any]] = []
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(model,)) as pool:
+    worker_threshold = WORKER_MMAP_THRESHOLD if steady_heap else None
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(model, worker_threshold)) as pool:
         if steady_heap:  # workers are started: this process only
             fix_mmap_threshold()
         for chunk in chunks:
