@@ -18,6 +18,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
@@ -114,8 +115,13 @@ class Chunk:
     def raw(self, line: int) -> Any:
         """The record read at ``line`` as it was read (bytes of a JSONL line, a parsed object)."""
         if self.kind == "block":
-            return self.block.split(b"\n")[line - self.first_line]
+            return self._block_lines[line - self.first_line]
         return self.items[self.lines.index(line)]
+
+    @cached_property
+    def _block_lines(self) -> list[bytes]:
+        """The block's lines, split once for every :meth:`raw` lookup."""
+        return self.block.split(b"\n")
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
