@@ -17,7 +17,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .formats import Comment, FieldMap, extract
+from .formats import Comment, FieldMap, extract, flat_columns
 from .heap import fix_mmap_threshold
 from .io import InputError, clip
+from .jsonparse import BadLine, parse_lines
 from .keyset import KeySet
 from .labels import LABELS
 from .model import CommentModel
@@ -101,19 +102,14 @@ def _reject(source: Source, line: int, reason: str, raw: Any) -> dict[str, Any]:
 def _records(chunk: Chunk, rejects: list[dict]) -> Iterator[tuple[int, Any, Any]]:
     """(line, record, raw) of every parseable record of a chunk; the rest to ``rejects``."""
     source = chunk.source
-    loads = json.loads
+    values = iter(parse_lines([item for item in chunk.items if type(item) is bytes]))
     for line, item in zip(chunk.lines, chunk.items):
         if type(item) is bytes:
-            try:
-                text = item.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                rejects.append(_reject(source, line, f"invalid UTF-8 at byte {exc.start}",
-                                       _text_of(item)))
-                continue
-            try:
-                yield line, loads(text), item
-            except ValueError as exc:
-                rejects.append(_reject(source, line, f"invalid JSON: {exc}", _text_of(item)))
+            value = next(values)
+            if type(value) is BadLine:
+                rejects.append(_reject(source, line, value.reason, _text_of(item)))
+            else:
+                yield line, value, item
         elif isinstance(item, Unreadable):
             rejects.append(_reject(source, line, item.reason, item.raw))
         else:
@@ -135,17 +131,8 @@ def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
     chunk = chunk.expanded()
     source = chunk.source
     rejects: list[dict[str, Any]] = []
-    comments: list[Comment] = []
-    lines: list[int] = []
-    for line, record, raw in _records(chunk, rejects):
-        for part in extract(record, source.fmt, source.fields, source.context):
-            if isinstance(part, str):
-                rejects.append(_reject(source, line, part, _text_of(raw)))
-            else:
-                comments.append(part)
-                lines.append(line)
-    columns = dict(zip(Comment._fields, map(list, zip(*comments)))) if comments else {
-        name: [] for name in Comment._fields}
+    columns, lines = _comment_columns(list(_records(chunk, rejects)), source, rejects)
+    rejects.sort(key=lambda r: r["line"])  # parse and extraction rejects in file order
     ids = columns["comment_id"]
     given = np.fromiter((i is not None for i in ids), dtype=bool, count=len(ids))
     if not given.all():  # a synthetic id: file name, line and part of the record
@@ -164,8 +151,33 @@ def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
         if len(scored) else np.zeros(0, np.uint64)
     scored["commenter_key"] = commenter_keys(scored["post_id"], scored["author"])
     return ChunkResult(source.name, scored[list(_RESULT_COLUMNS)],
-                       PostTally.from_scored(scored), rejects, len(comments) + len(rejects),
+                       PostTally.from_scored(scored), rejects, len(lines) + len(rejects),
                        chunk.blank, chunk.bytes_read)
+
+
+def _comment_columns(records: list[tuple[int, Any, Any]], source: Source,
+                     rejects: list[dict[str, Any]]) -> tuple[dict[str, list], list[int]]:
+    """The :class:`Comment` fields of a chunk's records as columns, and each comment's
+    line; records that give no comment go to ``rejects``."""
+    if source.fmt == "flat" and all(isinstance(record, Mapping) for _, record, _ in records):
+        columns, keep, problems = flat_columns([r for _, r, _ in records], source.fields,
+                                               source.context)
+        for k, problem in problems:
+            line, _, raw = records[k]
+            rejects.append(_reject(source, line, problem, _text_of(raw)))
+        return columns, [records[k][0] for k in keep]
+    comments: list[Comment] = []
+    lines: list[int] = []
+    for line, record, raw in records:
+        for part in extract(record, source.fmt, source.fields, source.context):
+            if isinstance(part, str):
+                rejects.append(_reject(source, line, part, _text_of(raw)))
+            else:
+                comments.append(part)
+                lines.append(line)
+    if not comments:
+        return {name: [] for name in Comment._fields}, lines
+    return dict(zip(Comment._fields, map(list, zip(*comments)))), lines
 
 
 class _PostAccumulator:

@@ -33,6 +33,7 @@ __all__ = [
     "FieldMap",
     "detect_format",
     "extract",
+    "flat_columns",
     "resolve_fields",
     "unwrap_document",
 ]
@@ -235,14 +236,98 @@ def _flat(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]) 
         if problem:
             return [problem]
     author = _as_id(_get(record, fields.author))
+    return [Comment(_as_id(_get(record, fields.id)),
+                    _as_id(_get(record, fields.post)) or context.get("post_id"),
+                    _as_id(_get(record, fields.parent)), author,
+                    _creator(record, fields, context, author), text)]
+
+
+def _values(records: list[dict], name: str | None) -> list[Any]:
+    """``_get(record, name)`` of every record."""
+    if name is None:
+        return [None] * len(records)
+    values = [r.get(name, _MISSING) for r in records]
+    if any(v is _MISSING for v in values):
+        values = [_get(r, name) if v is _MISSING else v for r, v in zip(records, values)]
+    return values
+
+
+def _ids(values: list[Any]) -> list[str | None]:
+    """``_as_id`` of every value; a list of non-empty strings is returned as it is."""
+    if all(type(v) is str and v for v in values):
+        return values
+    return [_as_id(v) for v in values]
+
+
+def flat_columns(records: list[dict], fields: FieldMap, context: dict[str, Any]
+                 ) -> tuple[dict[str, list], list[int], list[tuple[int, str]]]:
+    """What :func:`extract` makes of flat ``records``, one column at a time.
+
+    Returns the :class:`Comment` fields as columns, the positions of the records they come
+    from, and ``(position, reason)`` of each record rejected. Equal to calling
+    :func:`extract` record by record, several times faster on a chunk.
+    """
+    text_field = fields.text or "text"
+    texts = [r.get(text_field, _MISSING) for r in records]
+    strings = [t for t in texts if type(t) is str]
+    joined = "".join(strings)
+    if (len(strings) < len(texts) or "\x00" in joined
+            or max(map(len, strings), default=0) > MAX_TEXT_CHARS or not _encodable(joined)):
+        texts = list(texts)  # the detailed checks, record by record, as _flat makes them
+        problems: dict[int, str] = {}
+        for k, (record, text) in enumerate(zip(records, texts)):
+            if not (type(text) is str and len(text) <= MAX_TEXT_CHARS and "\x00" not in text
+                    and _encodable(text)):
+                found, texts[k] = _lookup(record, text_field)
+                problem = text_problem(texts[k], found, text_field)
+                if problem:
+                    problems[k] = problem
+        if problems:
+            keep = [k for k in range(len(records)) if k not in problems]
+            records, texts = [records[k] for k in keep], [texts[k] for k in keep]
+        else:
+            keep = list(range(len(records)))
+    else:
+        problems, keep = {}, list(range(len(records)))
+    authors = _ids(_values(records, fields.author))
+    posts = _ids(_values(records, fields.post))
+    if context.get("post_id") is not None:
+        posts = [p or context["post_id"] for p in posts]
+    if fields.creator is None and fields.owner is None and not context.get("owner"):
+        creators: list[bool | None] = [None] * len(records)
+    else:
+        creators = [_creator(r, fields, context, a) for r, a in zip(records, authors)]
+    columns = {
+        "comment_id": _ids(_values(records, fields.id)),
+        "post_id": posts,
+        "parent_id": _ids(_values(records, fields.parent)),
+        "author": authors,
+        "is_creator": creators,
+        "text": texts,
+        "where": [""] * len(records),
+    }
+    return columns, keep, sorted(problems.items())
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogates)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _creator(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any],
+             author: str | None) -> bool | None:
     creator = _as_flag(_get(record, fields.creator)) if fields.creator else None
     if creator is None and author is not None:
         owner = _as_id(_get(record, fields.owner)) or context.get("owner")
         if owner:
             creator = author == owner
-    return [Comment(_as_id(_get(record, fields.id)),
-                    _as_id(_get(record, fields.post)) or context.get("post_id"),
-                    _as_id(_get(record, fields.parent)), author, creator, text)]
+    return creator
 
 
 def _instagram(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]) -> Extracted:

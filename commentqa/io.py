@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .jsonparse import loads
+
 __all__ = [
     "RAW_LIMIT",
     "InputError",
@@ -92,10 +94,11 @@ def _jsonl_records(path: Path, text_field: str) -> Iterator[Record]:
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Record(src, n, None, f"invalid JSON: {exc.msg} (column {exc.colno})",
-                             clip(line.rstrip("\n")))
+                data = loads(line)
+            except ValueError as exc:
+                where = (f"{exc.msg} (column {exc.colno})" if isinstance(exc, json.JSONDecodeError)
+                         else str(exc))
+                yield Record(src, n, None, f"invalid JSON: {where}", clip(line.rstrip("\n")))
                 continue
             yield _checked(Record(src, n, data, raw=line), text_field)
 

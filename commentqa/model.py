@@ -3,6 +3,7 @@ explanations, around a fitted scikit-learn pipeline."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +21,44 @@ __all__ = ["CHUNK_TEXTS", "CommentModel", "Prediction"]
 
 #: Distinct texts featurised and scored at a time by the fast path.
 CHUNK_TEXTS = 4096
+#: Texts up to this many characters have their probabilities remembered between calls:
+#: short comments ("wow", "🔥🔥🔥", "so cute 😍") recur all through a dump, long ones rarely.
+MEMO_MAX_CHARS = 64
+#: Short texts remembered at most (about 12 MB); the memo starts over when it is full.
+MEMO_TEXTS = 1 << 16
+
+
+class _ProbaMemo:
+    """Probabilities of recently scored short texts, in one preallocated array.
+
+    Safe to share between threads: readers take the (index, table) pair at once, a slot is
+    filled before its text is indexed, and a full memo is replaced, never overwritten.
+    """
+
+    def __init__(self, width: int, capacity: int) -> None:
+        self.width, self.capacity = width, capacity
+        self.state: tuple[dict[str, int], np.ndarray] = ({}, np.empty((capacity, width)))
+        self._lock = threading.Lock()
+
+    def lookup(self, texts: list[str], out: np.ndarray) -> np.ndarray:
+        """Fill ``out``'s rows of remembered texts; return the positions of the others."""
+        index, table = self.state
+        get = index.get
+        rows = np.fromiter((get(t, -1) for t in texts), np.intp, len(texts))
+        known = rows >= 0
+        out[known] = table[rows[known]]
+        return np.flatnonzero(~known)
+
+    def remember(self, texts: list[str], proba: np.ndarray) -> None:
+        short = [i for i, t in enumerate(texts) if len(t) <= MEMO_MAX_CHARS][: self.capacity]
+        with self._lock:
+            index, table = self.state
+            if len(index) + len(short) > self.capacity:
+                index, table = {}, np.empty((self.capacity, self.width))
+            start = len(index)
+            table[start : start + len(short)] = proba[short]
+            index.update(zip((texts[i] for i in short), range(start, start + len(short))))
+            self.state = (index, table)
 
 
 @dataclass(frozen=True)
@@ -36,7 +75,8 @@ class CommentModel:
     """A fitted comment classifier with its metadata.
 
     ``predict`` and ``predict_proba`` score each distinct text once: comment dumps repeat
-    themselves ("🔥🔥🔥", "wow"), so duplicates cost a dictionary lookup. Features come from
+    themselves ("🔥🔥🔥", "wow"), so duplicates cost a dictionary lookup, within a call and,
+    for texts up to :data:`MEMO_MAX_CHARS` characters, across calls. Features come from
     a :class:`~commentqa.features.CommentFeaturizer` when the pipeline has the
     :func:`~commentqa.build_pipeline` shape (same values, much faster), else from the
     pipeline itself; a calibrated linear classifier is then scored block by block
@@ -51,6 +91,7 @@ class CommentModel:
         self.meta = dict(meta or {})
         # Column order of predict_proba follows LABELS, whatever order the pipeline uses.
         self._order = np.asarray([classes.index(label) for label in LABELS])
+        self._score_lock = threading.Lock()
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -70,17 +111,34 @@ class CommentModel:
         unique, inverse = _distinct(texts)
         if not unique:
             return np.zeros((0, len(LABELS)))
+        proba = np.empty((len(unique), len(LABELS)))
+        new = self._memo.lookup(unique, proba)
+        if len(new):
+            fresh = [unique[i] for i in new]
+            proba[new] = self._score(fresh)
+            self._memo.remember(fresh, proba[new])
+        return proba[inverse]
+
+    def _score(self, texts: list[str]) -> np.ndarray:
+        """Probabilities of distinct texts, columns in :attr:`labels` order.
+
+        One call at a time: the featuriser's token memo is not safe to grow from two threads.
+        """
+        with self._score_lock:
+            return self._score_unlocked(texts)
+
+    def _score_unlocked(self, texts: list[str]) -> np.ndarray:
         featurizer, head = self._featurizer, self._head
         if featurizer is None:
-            proba = self.pipeline.predict_proba(unique)
+            proba = self.pipeline.predict_proba(texts)
         else:  # in chunks: small arrays are reused, the whole matrix never exists
             classifier = self.pipeline[-1]
-            chunks = (unique[i : i + CHUNK_TEXTS] for i in range(0, len(unique), CHUNK_TEXTS))
+            chunks = (texts[i : i + CHUNK_TEXTS] for i in range(0, len(texts), CHUNK_TEXTS))
             proba = np.vstack([
                 classifier.predict_proba(featurizer.transform(chunk)) if head is None
                 else head.predict_proba(featurizer.blocks(chunk)) for chunk in chunks
             ])
-        return proba[:, self._order][inverse]
+        return proba[:, self._order]
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         """One label per text."""
@@ -98,6 +156,7 @@ class CommentModel:
     def clear_cache(self) -> None:
         """Forget memoised tokens (kept between calls, they make the next calls faster)."""
         clear_caches()
+        self.__dict__.pop("_memo", None)
         if self._featurizer is not None:
             self._featurizer.clear()
         for step in self.pipeline.named_steps.values():
@@ -110,15 +169,23 @@ class CommentModel:
         return CommentFeaturizer.from_pipeline(self.pipeline)
 
     @cached_property
+    def _memo(self) -> _ProbaMemo:
+        return _ProbaMemo(len(LABELS), MEMO_TEXTS)
+
+    @cached_property
     def _head(self) -> CalibratedLinearHead | None:
         """The classifier scored block by block, when it is a calibrated linear model."""
         return CalibratedLinearHead.from_classifier(self.pipeline[-1])
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for memo in ("_featurizer", "_head"):  # run-time views, rebuilt on use
+        for memo in ("_featurizer", "_head", "_memo", "_score_lock"):  # rebuilt on use
             state.pop(memo, None)
         return state
+
+    def __setstate__(self, state) -> None:
+        self.__dict__.update(state)
+        self._score_lock = threading.Lock()
 
     def explain(self, text: str, top: int = 10) -> list[tuple[str, float]]:
         """The features that pushed ``text`` toward its predicted label the most.

@@ -26,6 +26,7 @@ import numpy as np
 
 from .formats import FieldMap, detect_format, resolve_fields, unwrap_document
 from .io import InputError
+from .jsonparse import TOO_DEEP, loads
 
 __all__ = [
     "CHUNK_BYTES",
@@ -204,9 +205,10 @@ def _json_flavour(path: Path) -> str:
         return "json-array"
     first_line = text.split(b"\n", 1)[0]
     try:
-        json.loads(first_line)
-    except ValueError:
-        return "json-doc"
+        loads(first_line)
+    except ValueError as exc:
+        # A line nested too deeply is still a JSONL line: its records get their reasons.
+        return "jsonl" if str(exc) == TOO_DEEP else "json-doc"
     return "jsonl"
 
 
@@ -217,7 +219,7 @@ def _sample(source: Source) -> list[Any]:
     for item in chunk.expanded().items if chunk else ():
         if isinstance(item, bytes):
             try:
-                item = json.loads(item)
+                item = loads(item)
             except ValueError:
                 continue
         if not isinstance(item, Unreadable):
@@ -316,7 +318,7 @@ def _doc_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
     with _open(source.path) as fh:
         data = fh.read()
     try:
-        doc = json.loads(data.decode("utf-8", "surrogateescape"))
+        doc = loads(data.decode("utf-8", "surrogateescape"))
     except ValueError as exc:
         yield Chunk(source, "records", [1], [Unreadable(f"invalid JSON document: {exc}",
                                                         _clip_bytes(data))])
@@ -366,6 +368,10 @@ def _array_items(fh: IO[str]) -> Iterator[tuple[int, Any]]:
             try:
                 item, end = decoder.raw_decode(buf, pos)
                 break
+            except RecursionError:
+                yield n, Unreadable(f"invalid JSON in array item {n}: {TOO_DEEP}; the rest of "
+                                    "the file cannot be read", buf[pos:pos + 2_000])
+                return
             except ValueError as exc:
                 if not eof and len(buf) - pos <= MAX_LINE_BYTES and fill():
                     continue

@@ -234,6 +234,38 @@ def test_model_probabilities_unchanged(model, source, request):
     np.testing.assert_allclose(through_frame[:, model._order], want[keep], rtol=0, atol=1e-9)
 
 
+def test_remembered_probabilities_equal_fresh_ones(model, training_texts, monkeypatch):
+    from commentqa import model as model_module
+
+    monkeypatch.setattr(model_module, "MEMO_TEXTS", 300)  # the memo fills and starts over
+    model.clear_cache()
+    texts = training_texts[:2000]
+    fresh = model.predict_proba(texts)
+    rng = random.Random(3)
+    for _ in range(5):  # shuffled batches that mix remembered and new texts
+        order = rng.sample(range(len(texts)), 700)
+        np.testing.assert_array_equal(model.predict_proba([texts[i] for i in order]),
+                                      fresh[order])
+    index, table = model._memo.state
+    assert 0 < len(index) <= 300 and all(len(t) <= model_module.MEMO_MAX_CHARS for t in index)
+    model.clear_cache()
+
+
+def test_shared_model_predicts_the_same_from_many_threads(model, training_texts):
+    from concurrent.futures import ThreadPoolExecutor
+
+    model.clear_cache()
+    texts = training_texts[:3000]
+    want = model.predict_proba(texts)
+    model.clear_cache()
+    batches = [texts[i::7] for i in range(7)] * 3
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(model.predict_proba, batches))
+    for k, proba in enumerate(got):
+        np.testing.assert_allclose(proba, want[k % 7::7], rtol=0, atol=1e-12)
+    model.clear_cache()
+
+
 @pytest.mark.parametrize("ngram_range", [(1, 2), (1, 1), (2, 2)])
 def test_word_tfidf_matches_fresh_sklearn_vectorizer(training_texts, ngram_range):
     norms = reference_prepared(training_texts)[0]
