@@ -159,9 +159,10 @@ def _comment_columns(records: list[tuple[int, Any, Any]], source: Source,
                      rejects: list[dict[str, Any]]) -> tuple[dict[str, list], list[int]]:
     """The :class:`Comment` fields of a chunk's records as columns, and each comment's
     line; records that give no comment go to ``rejects``."""
-    if source.fmt == "flat" and all(isinstance(record, Mapping) for _, record, _ in records):
-        columns, keep, problems = flat_columns([r for _, r, _ in records], source.fields,
-                                               source.context)
+    objects = [record for _, record, _ in records]
+    if source.fmt == "flat" and (all(type(r) is dict for r in objects)
+                                 or all(isinstance(r, Mapping) for r in objects)):
+        columns, keep, problems = flat_columns(objects, source.fields, source.context)
         for k, problem in problems:
             line, _, raw = records[k]
             rejects.append(_reject(source, line, problem, _text_of(raw)))

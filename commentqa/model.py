@@ -24,8 +24,10 @@ CHUNK_TEXTS = 4096
 #: Texts up to this many characters have their probabilities remembered between calls:
 #: short comments ("wow", "🔥🔥🔥", "so cute 😍") recur all through a dump, long ones rarely.
 MEMO_MAX_CHARS = 64
-#: Short texts remembered at most (about 12 MB); the memo starts over when it is full.
-MEMO_TEXTS = 1 << 16
+#: Short texts remembered at most (about 2 MB: the heavy hitters of a dump fit, and the
+#: memo is full long before a big run ends, so memory does not grow with input size); the
+#: memo starts over when it is full.
+MEMO_TEXTS = 1 << 13
 
 
 class _ProbaMemo:

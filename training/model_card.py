@@ -41,6 +41,7 @@ def write_model_card(folder: Path) -> Path:
     cv = meta.get("cross_validation", {})
     data = meta.get("training_data", {})
     dev = meta.get("dev_evaluation")
+    scheme = cv.get("scheme", "stratified, shuffled")
     per_class = _table(
         [[k, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"])]
          for k, v in cv.get("per_class", {}).items()],
@@ -103,7 +104,7 @@ SHA-256 `{data.get('sha256')}`), written and labeled by the team with `training/
 - niches: {data.get('niches')}
 
 ## Metrics
-### Cross-validation on the training corpus ({cv.get('folds')} folds)
+### Cross-validation on the training corpus ({cv.get('folds')} folds, {scheme})
 Macro-F1 {cv.get('macro_f1')}, accuracy {cv.get('accuracy')}. This measures fit to our own
 writing, not accuracy on real comments.
 
