@@ -246,7 +246,7 @@ def test_remembered_probabilities_equal_fresh_ones(model, training_texts, monkey
         order = rng.sample(range(len(texts)), 700)
         np.testing.assert_array_equal(model.predict_proba([texts[i] for i in order]),
                                       fresh[order])
-    index, table = model._memo.state
+    index, _ = model._memo.state
     assert 0 < len(index) <= 300 and all(len(t) <= model_module.MEMO_MAX_CHARS for t in index)
     model.clear_cache()
 

@@ -33,6 +33,17 @@ def read_corpus(files: list[Path]) -> list[dict]:
     return rows
 
 
+def read_corpus_by_file(files: list[Path]) -> tuple[list[dict], list[str]]:
+    """All rows of ``files`` and, for each row, the name of its file (its CV group)."""
+    rows: list[dict] = []
+    groups: list[str] = []
+    for path in files:
+        part = read_corpus([path])
+        rows += part
+        groups += [path.name] * len(part)
+    return rows, groups
+
+
 def corpus_sha256(files: list[Path]) -> str:
     """One digest over the files' names and bytes, in sorted order."""
     digest = hashlib.sha256()

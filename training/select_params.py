@@ -28,7 +28,7 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss
 from sklearn.model_selection import GroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import DATA_DIR, corpus_files, read_corpus
+from corpus import DATA_DIR, corpus_files, read_corpus_by_file
 
 from commentqa import LABELS
 from commentqa.features import CommentPreparer, build_features
@@ -59,11 +59,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     files = corpus_files(args.data)
-    rows, groups = [], []
-    for path in files:
-        part = read_corpus([path])
-        rows += part
-        groups += [path.name] * len(part)
+    rows, groups = read_corpus_by_file(files)
     y = np.asarray([r["label"] for r in rows], dtype=object)
     t0 = time.perf_counter()
     prepared = CommentPreparer().fit_transform([r["text"] for r in rows])

@@ -21,7 +21,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 from sklearn.model_selection import GroupKFold, cross_val_predict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import DATA_DIR, corpus_files, corpus_sha256, read_corpus
+from corpus import DATA_DIR, corpus_files, corpus_sha256, read_corpus_by_file
 from model_card import write_model_card
 
 from commentqa import LABELS, build_pipeline, save_model
@@ -75,11 +75,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     files = corpus_files(args.data)
-    rows, groups = [], []
-    for path in files:
-        part = read_corpus([path])
-        rows += part
-        groups += [path.name] * len(part)
+    rows, groups = read_corpus_by_file(files)
     texts = [r["text"] for r in rows]
     labels = [r["label"] for r in rows]
     langs = [r.get("lang", "und") for r in rows]
