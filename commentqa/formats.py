@@ -293,10 +293,14 @@ def flat_columns(records: list[dict], fields: FieldMap, context: dict[str, Any]
     posts = _ids(_values(records, fields.post))
     if context.get("post_id") is not None:
         posts = [p or context["post_id"] for p in posts]
-    if fields.creator is None and fields.owner is None and not context.get("owner"):
-        creators: list[bool | None] = [None] * len(records)
-    else:
-        creators = [_creator(r, fields, context, a) for r, a in zip(records, authors)]
+    creators = _values(records, fields.creator)
+    if not all(c is None or type(c) is bool for c in creators):
+        creators = [_as_flag(c) for c in creators]
+    if fields.owner is not None or context.get("owner"):  # as in _creator
+        default = context.get("owner")
+        owners = [_as_id(o) or default for o in _values(records, fields.owner)]
+        creators = [a == o if c is None and a is not None and o else c
+                    for c, a, o in zip(creators, authors, owners)]
     columns = {
         "comment_id": _ids(_values(records, fields.id)),
         "post_id": posts,
