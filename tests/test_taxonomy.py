@@ -25,12 +25,9 @@ EXAMPLES = {
              "sub to me and i sub back"],
 }
 CASES = [(text, label) for label, texts in EXAMPLES.items() for text in texts]
-# Known miss of commentqa-multi v1.0.0 and v1.1.0, kept visible: "DM us" pulls a brand's own
-# customer-care reply toward spam. strict=True flags the day a model gets it right.
-KNOWN_MISSES = [
-    pytest.param("Hi, please DM us your order number so we can help", "conversation",
-                 marks=pytest.mark.xfail(strict=True, reason="brand reply read as spam")),
-]
+# A brand's own customer-care reply that says "DM us": v1.0.0 and v1.1.0 read it as spam
+# (the model card's known limit); v1.1.1 gets it right, and this keeps it so.
+BRAND_REPLIES = [("Hi, please DM us your order number so we can help", "conversation")]
 
 
 def test_labels_contract(model):
@@ -38,7 +35,7 @@ def test_labels_contract(model):
     assert model.labels == commentqa.LABELS
 
 
-@pytest.mark.parametrize(("text", "label"), CASES + KNOWN_MISSES)
+@pytest.mark.parametrize(("text", "label"), CASES + BRAND_REPLIES)
 def test_clear_examples(model, text, label):
     assert model.predict([text]) == [label]
 

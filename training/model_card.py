@@ -24,7 +24,7 @@ LIMITS = """\
   punctuation and character n-grams, and are less accurate.
 - Sarcasm, lyric quotes and rhetorical questions sit on the reaction/conversation border.
 - A brand's own customer-care reply that says "DM us" is often taken for spam, and short
-  specific remarks ("the short hair suits you") are often taken for reactions: on the real
+  specific remarks ("mine came in grey, not blue") are often taken for reactions: on the real
   development set conversation recall is the weakest figure.
 - `unclear` (unreadable or empty text) is not predicted: empty text gets the label whose
   probability is highest for it (usually `reaction`)."""
@@ -67,10 +67,10 @@ def write_model_card(folder: Path) -> Path:
         un = dev["unexposed"]
         dev_text += (
             f"\n\nWithout the {dev['n'] - un['n']} dev comments listed in "
-            f"`training/dev_exposed_ids.txt` (read during error analysis before the v1.1 corpus "
-            f"wave was briefed): macro-F1 {un['macro_f1']:.3f}, accuracy {un['accuracy']:.3f} "
-            f"on {un['n']} comments. That subset leaves out v1.0.0 errors, so it favours "
-            "v1.0.0 in comparisons."
+            f"`training/dev_exposed_ids.txt` (their text was read during error analysis): "
+            f"accuracy {un['accuracy']:.3f} on {un['n']} comments. The subset is made of "
+            "comments some model got right, so it is no estimate of accuracy; it only shows "
+            "whether a model lost comments nobody here has read."
         )
     baseline = meta.get("baseline_dev")
     if dev and baseline:
