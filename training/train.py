@@ -1,6 +1,7 @@
 """Train, cross-validate and save a commentqa model as a versioned artifact.
 
     python training/train.py --version 1.0.0 [--name commentqa-multi] [--out models]
+                             [--files p01_a.jsonl p02_b.jsonl ...]
 
 Writes ``<out>/<name>-v<version>/`` with ``model.joblib``, ``meta.json`` and the model
 card ``README.md``. Refuses to overwrite an existing version. The cross-validated figures
@@ -67,6 +68,8 @@ def main(argv=None) -> int:
     parser.add_argument("--version", required=True, help="semantic version, e.g. 1.0.0")
     parser.add_argument("--name", default="commentqa-multi")
     parser.add_argument("--data", type=Path, default=DATA_DIR)
+    parser.add_argument("--files", nargs="+", metavar="NAME",
+                        help="train on these files of --data only (default: all of them)")
     parser.add_argument("--out", type=Path, default=Path("models"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--C", type=float, default=16.0,
@@ -74,7 +77,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    files = corpus_files(args.data)
+    files = corpus_files(args.data, args.files)
     rows, groups = read_corpus_by_file(files)
     texts = [r["text"] for r in rows]
     labels = [r["label"] for r in rows]
