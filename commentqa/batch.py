@@ -203,8 +203,10 @@ class _PostAccumulator:
         self.counts[codes] += tally.counts.to_numpy(dtype=np.int64)
         if len(tally.commenters):
             fresh = self.pairs.add_new(tally.commenters["key"].to_numpy())
-            post_codes = tally.commenters["post_id"].map(index).to_numpy(dtype=np.int64)
-            np.add.at(self.unique, post_codes[fresh], 1)
+            # Through the chunk's own posts: mapping by ``index`` would hash every post
+            # seen so far, once per chunk.
+            local = tally.counts.index.get_indexer(tally.commenters["post_id"])
+            np.add.at(self.unique, codes[local[fresh]], 1)
 
     def table(self) -> pd.DataFrame:
         n = len(self.index)

@@ -63,7 +63,8 @@ class TableWriter:
         schema = None
         if self.types:
             schema = pa.schema([(c, getattr(pa, _ARROW_TYPES[t])()) for c, t in self.types.items()])
-        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        # One thread: a pool per call costs more than it saves on a chunk's columns.
+        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False, nthreads=1)
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd")
         self._parquet.write_table(table)

@@ -221,6 +221,27 @@ def test_merged_chunk_tallies_equal_the_whole(model):
         pd.testing.assert_frame_equal(merged, whole)
 
 
+def test_post_accumulator_equals_one_tally_of_everything(tmp_path):
+    """Chunks that share posts and commenters, in any order, sum to the single tally."""
+    rng = np.random.default_rng(0)
+    n = 3_000
+    labels = np.array(["reaction", "question", "conversation", "spam"])
+    scored = pd.DataFrame({
+        "post_id": pd.Series([f"p{k}" for k in rng.integers(0, 400, n)], dtype=object),
+        "author": pd.Series([f"u{k}" if k else None for k in rng.integers(0, 300, n)],
+                            dtype=object),
+        "label": pd.Categorical(labels[rng.integers(0, 4, n)], categories=list(labels)),
+        "parent_id": pd.Series([None if r else "c0" for r in rng.integers(0, 5, n)],
+                               dtype=object),
+        "is_creator": rng.random(n) < 0.05,
+    })
+    whole = PostTally.from_scored(scored).posts()
+    acc = batch._PostAccumulator(spill_dir=tmp_path)
+    for rows in np.array_split(rng.permutation(n), 9):
+        acc.add(PostTally.from_scored(scored.iloc[np.sort(rows)]))
+    pd.testing.assert_frame_equal(acc.table(), whole)
+
+
 def test_cli_engine_matches_core_whatever_the_chunking(tmp_path, model):
     src = tmp_path / "dump.jsonl"
     frame = _frame_of_fixture()
