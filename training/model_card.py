@@ -23,9 +23,10 @@ LIMITS = """\
   Malay/Indonesian, Hindi in Latin script, French, German and Tagalog) fall back on emoji,
   punctuation and character n-grams, and are less accurate.
 - Sarcasm, lyric quotes and rhetorical questions sit on the reaction/conversation border.
-- A brand's own customer-care reply that says "DM us" is often taken for spam, and short
-  specific remarks ("mine came in grey, not blue") are often taken for reactions: on the real
-  development set conversation recall is the weakest figure.
+- Words that spam lives on also occur in ordinary talk ("follow", "DM", "link", a brand's own
+  web address): such comments are pulled toward spam, and on the real development set spam
+  precision is the weakest figure. Short specific remarks ("mine came in grey, not blue")
+  are often taken for reactions, which keeps conversation recall low as well.
 - `unclear` (unreadable or empty text) is not predicted: empty text gets the label whose
   probability is highest for it (usually `reaction`)."""
 
