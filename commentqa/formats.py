@@ -34,6 +34,7 @@ __all__ = [
     "detect_format",
     "extract",
     "flat_columns",
+    "has_field",
     "resolve_fields",
     "unwrap_document",
 ]
@@ -103,6 +104,11 @@ def _lookup(record: Mapping[str, Any], name: str) -> tuple[bool, Any]:
             return False, None
         node = node[part]
     return True, node
+
+
+def has_field(record: Mapping[str, Any], name: str) -> bool:
+    """Whether ``record`` has the field ``name`` (a dotted name reaches into nested objects)."""
+    return _lookup(record, name)[0]
 
 
 def resolve_fields(sample: Iterable[Mapping[str, Any]], given: FieldMap) -> FieldMap:

@@ -199,6 +199,22 @@ def test_input_errors_name_the_file(tmp_path, model):
         score_files([str(FIXTURES / "comments.jsonl")], blocker, model=model)
 
 
+def test_a_text_field_no_record_has_is_one_error_not_a_reject_per_row(tmp_path, model):
+    table = tmp_path / "t.csv"
+    table.write_text("msg,id\nhello,1\nwhere from?,2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"t\.csv: no column 'text' .*\(columns: msg, id\)"):
+        score_files([str(table)], tmp_path / "o", model=model)
+    lines = tmp_path / "d.jsonl"
+    lines.write_text('{"msg": "hi", "id": 1}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"no field 'body\.text'.*--text-field"):
+        score_files([str(lines)], tmp_path / "o", model=model, fields=FieldMap(text="body.text"))
+    assert not (tmp_path / "o" / "comments.parquet").exists()
+    # A field some records lack is a per-row matter: those rows are rejected, the rest scored.
+    lines.write_text('{"id": 1}\n{"text": "where from?", "id": 2}\n', encoding="utf-8")
+    done = score_files([str(lines)], tmp_path / "o", model=model, jobs=1)
+    assert (done.rows_scored, done.rows_rejected) == (1, 1)
+
+
 # -- merging and engines ---------------------------------------------------------------
 
 
