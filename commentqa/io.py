@@ -12,6 +12,7 @@ import contextlib
 import csv
 import gzip
 import io
+import itertools
 import json
 import os
 import tempfile
@@ -35,6 +36,8 @@ __all__ = [
 #: Longest raw text kept in a rejects row; longer ones are cut with a marker.
 RAW_LIMIT = 2_000
 _JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+#: JSON records read before the first is classified, to catch a text field none of them has.
+_SAMPLE_RECORDS = 20
 
 
 class InputError(ValueError):
@@ -140,7 +143,7 @@ def _checked(rec: Record, text_field: str) -> Record:
     if not isinstance(data, dict):
         rec.error = f"expected a JSON object, got {type(data).__name__}"
     elif text_field not in data:
-        rec.error = f"field {text_field!r}: missing"
+        rec.error = _missing(text_field)
     elif data[text_field] is None:
         rec.error = f"field {text_field!r}: null"
     elif not isinstance(data[text_field], str):
@@ -156,12 +159,46 @@ def _checked(rec: Record, text_field: str) -> Record:
     return rec
 
 
+def _missing(text_field: str) -> str:
+    return f"field {text_field!r}: missing"
+
+
+def _check_text_field(path: Path, head: list[Record], text_field: str) -> None:
+    """JSON objects none of which has the text field: a mapping mistake, said once (as a CSV
+    header without the column is) rather than as a reject per row."""
+    missing = [r for r in head if r.error == _missing(text_field)]
+    if not missing or any(r.error is None or (r.error.startswith(f"field {text_field!r}:")
+                                              and r.error != _missing(text_field))
+                          for r in head):
+        return
+    keys: dict[str, None] = {}
+    for rec in missing:
+        with contextlib.suppress(ValueError):
+            keys.update(dict.fromkeys(map(str, loads(rec.raw or ""))))
+    listed = ", ".join(list(keys)[:20]) + (", ..." if len(keys) > 20 else "")
+    raise InputError(f"{path}: no field {text_field!r} in its first {len(missing)} records "
+                     f"(fields: {listed}); choose one with --text-field")
+
+
 def read_records(path: str | os.PathLike, text_field: str = "text") -> Iterator[Record]:
-    """Yield every record of a JSONL or CSV file (``.gz`` too), good or rejected."""
+    """Yield every record of a JSONL or CSV file (``.gz`` too), good or rejected.
+
+    Raises :class:`InputError` up front when the file cannot be opened, a CSV header lacks
+    ``text_field``, or none of the first JSON objects has it.
+    """
     path = Path(path)
     fmt = detect_format(path)
     _open_binary(path).close()  # fail early, before the first record is asked for
-    return _jsonl_records(path, text_field) if fmt == "jsonl" else _csv_records(path, text_field)
+    if fmt != "jsonl":
+        return _csv_records(path, text_field)
+    records = _jsonl_records(path, text_field)
+    head = list(itertools.islice(records, _SAMPLE_RECORDS))
+    try:
+        _check_text_field(path, head, text_field)
+    except InputError:
+        records.close()
+        raise
+    return itertools.chain(head, records)
 
 
 @contextlib.contextmanager

@@ -95,6 +95,8 @@ def test_bad_rows_go_to_rejects_and_counts_add_up(tmp_path):
         (["classify", "missing.jsonl"], "missing.jsonl: no such file"),
         (["classify", "README"], "unknown format"),
         (["classify", "{fixtures}/comments.csv"], "no column 'text'"),
+        (["classify", "{fixtures}/comments.jsonl", "--text-field", "body"],
+         "no field 'body' in its first 20 records (fields: id, post_id, platform, text"),
         (["classify", "{fixtures}/comments.jsonl", "--out", "/nonexistent/dir/o.jsonl"],
          "output folder does not exist"),
         (["classify", "{fixtures}/comments.jsonl", "--model", "/nonexistent"], "not found"),
