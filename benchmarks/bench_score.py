@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         for rows in args.rows:
             dump = Path(tmp) / f"dump_{rows}.jsonl"
             distinct = write_dump(dump, rows)
+            # Write the dump back to disk now: the first timed runs would otherwise share the
+            # machine with the kernel flushing a gigabyte of dirty pages.
+            os.sync()
             floors, runs = [], []
             for _ in range(args.repeats):  # interleaved, so both see the same machine
                 floors.append(json_floor(dump))
