@@ -23,6 +23,13 @@ Run (from the repo root):
 
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 /tmp/minilm-venv/bin/python \\
         training/baseline_minilm.py [--corpus ../shared/corpus] [--data training/data]
+        [--files NAME ...] [--record models/NAME-vX]
+
+``--files`` trains on those corpus files only (as ``training/train.py --files``), so the
+baseline can be given exactly a model's training data. ``--record DIR`` stores the dev figures
+as ``baseline_dev`` in that model's ``meta.json``, after checking that the model was trained on
+the same data (its ``training_data.sha256``); rewrite the card afterwards with the project's
+environment: ``python training/model_card.py DIR``.
 
 If the dev corpus folder is absent the script says so and exits 0 before loading anything.
 """
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import os
 import resource
 import sys
@@ -57,11 +65,12 @@ DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 DEFAULT_C_GRID: tuple[float, ...] = (0.25, 1.0, 4.0, 16.0)
 
 
-def read_training(data_dir: Path, attempts: int = 3) -> tuple[list[Path], list[dict]]:
+def read_training(data_dir: Path, names: list[str] | None = None,
+                  attempts: int = 3) -> tuple[list[Path], list[dict]]:
     """Training rows; retried briefly in case another writer is mid-way through a line."""
     for attempt in range(1, attempts + 1):
         try:
-            files = corpus_files(data_dir)
+            files = corpus_files(data_dir, names)
             return files, read_corpus(files)
         except SystemExit as exc:
             if attempt == attempts:
@@ -146,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                         help="folder with dev_labels.jsonl and real_comments.jsonl "
                              "(default: ../shared/corpus)")
+    parser.add_argument("--files", nargs="+", metavar="NAME",
+                        help="train on these files of --data only (default: all of them)")
+    parser.add_argument("--record", type=Path, metavar="MODEL_DIR",
+                        help="store the dev figures as baseline_dev in this model's meta.json")
     parser.add_argument("--C-grid", dest="c_grid", type=float, nargs="+",
                         default=list(DEFAULT_C_GRID), help="values of C to cross-validate")
     parser.add_argument("--folds", type=int, default=5)
@@ -163,11 +176,22 @@ def main(argv: list[str] | None = None) -> int:
               "nothing to compare against, skipping")
         return 0
 
-    files, rows = read_training(args.data)
+    files, rows = read_training(args.data, args.files)
+    sha = corpus_sha256(files)
+    meta_path = args.record / "meta.json" if args.record else None
+    if meta_path is not None:  # checked before the long part
+        if not meta_path.is_file():
+            raise SystemExit(f"{args.record}: no meta.json, not a model folder")
+        trained_on = json.loads(meta_path.read_text(encoding="utf-8")).get(
+            "training_data", {}).get("sha256")
+        if trained_on != sha:
+            raise SystemExit(f"{args.record} was trained on data with SHA-256 "
+                             f"{str(trained_on)[:16]}..., these files are {sha[:16]}...; "
+                             "give the same files (--files) to compare like with like")
     texts = [r["text"] for r in rows]
     labels = [r["label"] for r in rows]
     print(f"training data: {len(rows)} rows from {len(files)} files, "
-          f"sha256 {corpus_sha256(files)[:16]}")
+          f"sha256 {sha[:16]}")
     print(f"  labels: {dict(collections.Counter(labels))}")
     unknown = sorted(set(labels) - set(LABELS))
     if unknown:
@@ -210,6 +234,22 @@ def main(argv: list[str] | None = None) -> int:
     pred = [str(p) for p in search.best_estimator_.predict(x_dev)]
     print(report_dev(dev_gold, pred))
     print(f"\npeak RSS {peak_rss_mib():.0f} MiB; wall time {time.perf_counter() - started:.1f}s")
+    if meta_path is not None:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["baseline_dev"] = {
+            "model": f"all-MiniLM-L6-v2 embeddings + logistic regression (C={best_c:g})",
+            "macro_f1": round(float(f1_score(dev_gold, pred, average="macro",
+                                             labels=list(LABELS), zero_division=0)), 4),
+            "accuracy": round(float(accuracy_score(dev_gold, pred)), 4),
+            "command": "HF_HUB_OFFLINE=1 /tmp/minilm-venv/bin/python "
+                       "training/baseline_minilm.py " + " ".join(sys.argv[1:] if argv is None
+                                                                  else argv),
+            "training_rows": len(rows), "training_data_sha256": sha, "C": best_c,
+        }
+        meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n",
+                             encoding="utf-8")
+        print(f"recorded baseline_dev in {meta_path}; now rewrite the card: "
+              f"python training/model_card.py {args.record}")
     return 0
 
 

@@ -1,4 +1,7 @@
-"""Write a model folder's card (``README.md``) from its ``meta.json``."""
+"""Write a model folder's card (``README.md``) from its ``meta.json``.
+
+    python training/model_card.py models/NAME-vX [...]
+"""
 
 from __future__ import annotations
 
@@ -69,7 +72,9 @@ def write_model_card(folder: Path) -> Path:
         dev_text += (
             f"\n\nWithout the {dev['n'] - un['n']} dev comments listed in "
             f"`training/dev_exposed_ids.txt` (their text was read during error analysis): "
-            f"accuracy {un['accuracy']:.3f} on {un['n']} comments. The subset is made of "
+            + (f"{un['wrong']} of {un['n']} comments wrong. " if "wrong" in un else
+               f"accuracy {un['accuracy']:.3f} on {un['n']} comments. ")
+            + "The subset is made of "
             "comments some model got right, so it is no estimate of accuracy; it only shows "
             "whether a model lost comments nobody here has read."
         )
@@ -124,3 +129,12 @@ Per language (groups with at least 30 rows):
     path = folder / "README.md"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) < 2:
+        raise SystemExit("usage: python training/model_card.py MODEL_DIR [MODEL_DIR ...]")
+    for name in sys.argv[1:]:
+        print(write_model_card(Path(name)))
