@@ -72,3 +72,22 @@ def test_compare_models_script_on_a_labeled_csv(tmp_path):
         [sys.executable, str(ROOT / "training" / "compare_models.py"), "default", "default",
          "--data", str(data)], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and "no column 'text'" in bad.stderr
+
+
+def test_baseline_record_refuses_a_model_trained_on_other_data(tmp_path):
+    """Checked before anything is embedded (torch is imported later, and not needed here)."""
+    sys.path.insert(0, str(ROOT / "training"))
+    import baseline_minilm
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "dev_labels.jsonl").write_text('{"id": "a", "label": "reaction"}\n')
+    (corpus / "real_comments.jsonl").write_text('{"id": "a", "text": "wow"}\n')
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "meta.json").write_text('{"training_data": {"sha256": "0123456789abcdef"}}')
+    first = sorted((ROOT / "training" / "data").glob("*.jsonl"))[0].name
+    with pytest.raises(SystemExit, match="trained on data with SHA-256 0123456789abcdef"):
+        baseline_minilm.main(["--corpus", str(corpus), "--files", first,
+                              "--record", str(model_dir)])
+    assert "baseline_dev" not in (model_dir / "meta.json").read_text()
