@@ -16,7 +16,7 @@ import itertools
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +31,7 @@ __all__ = [
     "atomic_output",
     "detect_format",
     "read_records",
+    "require_field",
 ]
 
 #: Longest raw text kept in a rejects row; longer ones are cut with a marker.
@@ -84,7 +85,8 @@ def clip(text: str) -> str:
     return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + f"... [{len(text)} chars]"
 
 
-def _jsonl_records(path: Path, text_field: str) -> Iterator[Record]:
+def _jsonl_records(path: Path) -> Iterator[Record]:
+    """Every line's record: parsed (``data`` set, not yet :func:`_checked`) or rejected."""
     src = str(path)
     with _open_binary(path) as fh:
         for n, raw_line in enumerate(fh, 1):
@@ -103,7 +105,7 @@ def _jsonl_records(path: Path, text_field: str) -> Iterator[Record]:
                          else str(exc))
                 yield Record(src, n, None, f"invalid JSON: {where}", clip(line.rstrip("\n")))
                 continue
-            yield _checked(Record(src, n, data, raw=line), text_field)
+            yield Record(src, n, data, raw=line)
 
 
 def _csv_records(path: Path, text_field: str) -> Iterator[Record]:
@@ -143,7 +145,7 @@ def _checked(rec: Record, text_field: str) -> Record:
     if not isinstance(data, dict):
         rec.error = f"expected a JSON object, got {type(data).__name__}"
     elif text_field not in data:
-        rec.error = _missing(text_field)
+        rec.error = f"field {text_field!r}: missing"
     elif data[text_field] is None:
         rec.error = f"field {text_field!r}: null"
     elif not isinstance(data[text_field], str):
@@ -159,25 +161,18 @@ def _checked(rec: Record, text_field: str) -> Record:
     return rec
 
 
-def _missing(text_field: str) -> str:
-    return f"field {text_field!r}: missing"
-
-
-def _check_text_field(path: Path, head: list[Record], text_field: str) -> None:
-    """JSON objects none of which has the text field: a mapping mistake, said once (as a CSV
-    header without the column is) rather than as a reject per row."""
-    missing = [r for r in head if r.error == _missing(text_field)]
-    if not missing or any(r.error is None or (r.error.startswith(f"field {text_field!r}:")
-                                              and r.error != _missing(text_field))
-                          for r in head):
-        return
-    keys: dict[str, None] = {}
-    for rec in missing:
-        with contextlib.suppress(ValueError):
-            keys.update(dict.fromkeys(map(str, loads(rec.raw or ""))))
-    listed = ", ".join(list(keys)[:20]) + (", ..." if len(keys) > 20 else "")
-    raise InputError(f"{path}: no field {text_field!r} in its first {len(missing)} records "
-                     f"(fields: {listed}); choose one with --text-field")
+def require_field(path: str | os.PathLike, records: list[Mapping[str, Any]], name: str, *,
+                  kind: str = "field", has: Callable[[Mapping[str, Any]], bool] | None = None
+                  ) -> None:
+    """Raise :class:`InputError` when none of a file's first ``records`` has the field
+    ``name`` (``has`` tells, by default a plain key test): a field-mapping mistake, said once
+    rather than as a reject per row. ``kind`` names it to the user (``field``, ``column``)."""
+    has = has or (lambda record: name in record)
+    if records and not any(has(r) for r in records):
+        seen = list(dict.fromkeys(str(k) for r in records for k in r))
+        listed = ", ".join(seen[:20]) + (", ..." if len(seen) > 20 else "")
+        raise InputError(f"{path}: no {kind} {name!r} in its first {len(records)} records "
+                         f"({kind}s: {listed}); choose one with --text-field")
 
 
 def read_records(path: str | os.PathLike, text_field: str = "text") -> Iterator[Record]:
@@ -191,14 +186,15 @@ def read_records(path: str | os.PathLike, text_field: str = "text") -> Iterator[
     _open_binary(path).close()  # fail early, before the first record is asked for
     if fmt != "jsonl":
         return _csv_records(path, text_field)
-    records = _jsonl_records(path, text_field)
+    records = _jsonl_records(path)
     head = list(itertools.islice(records, _SAMPLE_RECORDS))
     try:
-        _check_text_field(path, head, text_field)
+        require_field(path, [r.data for r in head if isinstance(r.data, dict)], text_field)
     except InputError:
         records.close()
         raise
-    return itertools.chain(head, records)
+    return (_checked(r, text_field) if r.error is None else r
+            for r in itertools.chain(head, records))
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ from typing import IO, Any
 import numpy as np
 
 from .formats import FieldMap, detect_format, has_field, resolve_fields, unwrap_document
-from .io import InputError
+from .io import InputError, require_field
 from .jsonparse import TOO_DEEP, loads
 
 __all__ = [
@@ -193,21 +193,11 @@ def open_source(path: Path, fmt: str = "auto", fields: FieldMap | None = None) -
     source.fmt = detect_format(sample) if fmt == "auto" else fmt
     if source.fmt == "flat":
         source.fields = resolve_fields(sample, source.fields)
-        _check_text_field(source, sample)
+        name = source.fields.text or "text"
+        require_field(source.path, [r for r in sample if isinstance(r, Mapping)], name,
+                      kind="column" if source.container in ("csv", "parquet") else "field",
+                      has=lambda record: has_field(record, name))
     return source
-
-
-def _check_text_field(source: Source, sample: list[Any]) -> None:
-    """A flat file none of whose first records has the text field is a field-mapping mistake:
-    say so once, rather than reject every row."""
-    records = [r for r in sample if isinstance(r, Mapping)]
-    name = source.fields.text or "text"
-    if records and not any(has_field(r, name) for r in records):
-        kind = "column" if source.container in ("csv", "parquet") else "field"
-        seen = list(dict.fromkeys(k for r in records for k in r))
-        listed = ", ".join(map(str, seen[:20])) + (", ..." if len(seen) > 20 else "")
-        raise InputError(f"{source.path}: no {kind} {name!r} in its first {len(records)} "
-                         f"records ({kind}s: {listed}); choose one with --text-field")
 
 
 def _json_flavour(path: Path) -> str:

@@ -13,10 +13,11 @@ def corpus_files(data_dir: Path = DATA_DIR, names: list[str] | None = None) -> l
     """The ``*.jsonl`` files of ``data_dir``, or only those ``names`` (in sorted order)."""
     files = sorted(Path(data_dir).glob("*.jsonl"))
     if names:
-        missing = sorted(set(names) - {f.name for f in files})
+        wanted = set(names)
+        missing = sorted(wanted - {f.name for f in files})
         if missing:
             raise SystemExit(f"not in {data_dir}: {', '.join(missing)}")
-        files = [f for f in files if f.name in set(names)]
+        files = [f for f in files if f.name in wanted]
     if not files:
         raise SystemExit(f"no *.jsonl files in {data_dir}")
     return files

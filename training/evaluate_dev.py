@@ -96,7 +96,7 @@ def main(argv=None) -> int:
     unexposed = evaluate(model, [r for r in rows if r["id"] not in exposed])
     # The exposed comments include every error printed in past error analysis, so the rest
     # are comments some model got right: a regression check, not an estimate.
-    wrong = round(unexposed["n"] * (1 - unexposed["accuracy"]))
+    wrong = unexposed["n"] - sum(row[i] for i, row in enumerate(unexposed["confusion"]))
     print(f"\nunread dev comments (all but the {len(rows) - unexposed['n']} in {EXPOSED.name}): "
           f"{wrong} of {unexposed['n']} wrong; the subset is biased toward comments some "
           "model got right, so this only shows regressions")
