@@ -82,9 +82,11 @@ class Chunk:
     """Records of one source with their 1-based line (or row/item) numbers.
 
     ``kind`` is ``"lines"`` (raw JSONL bytes), ``"records"`` (parsed objects, dict rows or
-    :class:`Unreadable`) or ``"block"``: whole JSONL lines as one ``bytes`` (``block``, its
-    first line numbered ``first_line``), cheap to send to a worker, which splits it with
-    :meth:`expanded`. ``blank`` counts blank lines skipped while reading it.
+    :class:`Unreadable`), ``"block"``: whole JSONL lines as one ``bytes`` (``block``, its
+    first line numbered ``first_line``), or ``"arrow"``: rows of a Parquet file as one
+    ``pyarrow.RecordBatch`` (``batch``, its first row numbered ``first_line``). Blocks and
+    batches are cheap to send to a worker, which unpacks them with :meth:`expanded`.
+    ``blank`` counts blank lines skipped while reading it.
     """
 
     source: Source
@@ -95,10 +97,16 @@ class Chunk:
     bytes_read: int = 0
     block: bytes = b""
     first_line: int = 0
+    batch: Any = None
 
     def expanded(self) -> Chunk:
         """This chunk with ``lines`` and ``items`` filled: a ``block`` is split into its
         lines (blank ones counted, not kept); other kinds are returned as they are."""
+        if self.kind == "arrow":
+            rows = self.batch.to_pylist()
+            return Chunk(self.source, "records",
+                         list(range(self.first_line, self.first_line + len(rows))), rows,
+                         self.blank, self.bytes_read)
         if self.kind != "block":
             return self
         parts = self.block.split(b"\n")
@@ -117,6 +125,8 @@ class Chunk:
         """The record read at ``line`` as it was read (bytes of a JSONL line, a parsed object)."""
         if self.kind == "block":
             return self._block_lines[line - self.first_line]
+        if self.kind == "arrow":
+            return self.batch.slice(line - self.first_line, 1).to_pylist()[0]
         return self.items[self.lines.index(line)]
 
     @cached_property
@@ -452,7 +462,7 @@ def _parquet_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
     row = 0
     with parquet:
         for batch in parquet.iter_batches(batch_size=chunk_rows):
-            records = batch.to_pylist()
-            yield Chunk(source, "records", list(range(row + 1, row + len(records) + 1)), records)
-            row += len(records)
+            # Rows become Python objects in the worker (Chunk.expanded), not here.
+            yield Chunk(source, "arrow", [], [], batch=batch, first_line=row + 1)
+            row += batch.num_rows
 
