@@ -152,9 +152,8 @@ def _pss(pids: list[int]) -> int:
     return total
 
 
-def run_score(path: Path, out: Path, jobs: int) -> dict:
-    command = shutil.which("commentqa", path=str(Path(sys.executable).parent)) or "commentqa"
-    args = [command, "score", str(path), "--out", str(out), "--quiet", "--jobs", str(jobs)]
+def measure(args: list[str]) -> dict:
+    """Run ``args`` as a subprocess: wall seconds and peak memory of its process tree."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
     peak = [0, 0, 0]
@@ -176,12 +175,19 @@ def run_score(path: Path, out: Path, jobs: int) -> dict:
     seconds = time.perf_counter() - start
     sampler.join()
     if proc.returncode != 0:
-        raise SystemExit(f"commentqa score failed: {err}")
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    return {"seconds": round(seconds, 2), "rows_scored": summary["rows_scored"],
+        raise SystemExit(f"{' '.join(args[:2])} failed: {err}")
+    return {"seconds": round(seconds, 2),
             "peak_pss_mb_tree": round(peak[0] / 2**20, 1),
             "peak_rss_mb_tree": round(peak[1] / 2**20, 1),
             "peak_rss_mb_largest_process": round(peak[2] / 2**20, 1)}
+
+
+def run_score(path: Path, out: Path, jobs: int) -> dict:
+    command = shutil.which("commentqa", path=str(Path(sys.executable).parent)) or "commentqa"
+    result = measure([command, "score", str(path), "--out", str(out), "--quiet",
+                      "--jobs", str(jobs)])
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return {**result, "rows_scored": summary["rows_scored"]}
 
 
 def main(argv: list[str] | None = None) -> int:
