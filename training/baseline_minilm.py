@@ -128,12 +128,18 @@ def choose_c(x: np.ndarray, y: list[str], grid: list[float], *, folds: int,
     return search.fit(x, y)
 
 
-def report_dev(gold: list[str], pred: list[str]) -> str:
+def dev_figures(gold: list[str], pred: list[str]) -> dict[str, float]:
+    """Macro-F1 and accuracy, rounded as they are printed and recorded."""
+    macro = f1_score(gold, pred, average="macro", labels=list(LABELS), zero_division=0)
+    return {"macro_f1": round(float(macro), 4),
+            "accuracy": round(float(accuracy_score(gold, pred)), 4)}
+
+
+def report_dev(gold: list[str], pred: list[str], figures: dict[str, float]) -> str:
     p, r, f, s = precision_recall_fscore_support(gold, pred, labels=list(LABELS),
                                                  zero_division=0)
-    macro = f1_score(gold, pred, average="macro", labels=list(LABELS), zero_division=0)
     lines = [f"dev comments: {len(gold)}",
-             f"macro-F1 {macro:.4f}  accuracy {accuracy_score(gold, pred):.4f}", "",
+             f"macro-F1 {figures['macro_f1']:.4f}  accuracy {figures['accuracy']:.4f}", "",
              f"{'label':<14}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}"]
     for i, label in enumerate(LABELS):
         lines.append(f"{label:<14}{p[i]:>10.3f}{r[i]:>8.3f}{f[i]:>8.3f}{int(s[i]):>9}")
@@ -232,15 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chosen C={best_c:g} (cv macro-F1 {search.best_score_:.4f}); refit on all rows\n")
 
     pred = [str(p) for p in search.best_estimator_.predict(x_dev)]
-    print(report_dev(dev_gold, pred))
+    figures = dev_figures(dev_gold, pred)
+    print(report_dev(dev_gold, pred, figures))
     print(f"\npeak RSS {peak_rss_mib():.0f} MiB; wall time {time.perf_counter() - started:.1f}s")
     if meta_path is not None:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         meta["baseline_dev"] = {
             "model": f"all-MiniLM-L6-v2 embeddings + logistic regression (C={best_c:g})",
-            "macro_f1": round(float(f1_score(dev_gold, pred, average="macro",
-                                             labels=list(LABELS), zero_division=0)), 4),
-            "accuracy": round(float(accuracy_score(dev_gold, pred)), 4),
+            **figures,
             "command": "HF_HUB_OFFLINE=1 /tmp/minilm-venv/bin/python "
                        "training/baseline_minilm.py " + " ".join(sys.argv[1:] if argv is None
                                                                   else argv),
