@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import pickle
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -181,14 +183,35 @@ def _comment_columns(records: list[tuple[int, Any, Any]], source: Source,
     return dict(zip(Comment._fields, map(list, zip(*comments)))), lines
 
 
-class _PostAccumulator:
-    """Per-post counts and unique commenters, summed over chunks in bounded memory."""
+#: Posts whose counts are kept in memory (about 350 bytes each) before they are written out
+#: as a sorted run; the posts table is then merged from the runs a block at a time.
+MEMORY_POSTS = 1 << 17
+_RUN_BLOCK = 2_048  # posts per block of a run: the unit read back when merging
+_TABLE_POSTS = 16_384  # merged posts turned into one block of the posts table
 
-    def __init__(self, spill_dir: str | os.PathLike | None = None) -> None:
+
+class _PostAccumulator:
+    """Per-post counts and unique commenters, summed over chunks in bounded memory.
+
+    Counts live in memory for up to ``memory_posts`` posts. Past that they are sorted by post
+    id and written as a run to an anonymous file in ``spill_dir``; :meth:`tables` merges the
+    runs block by block, summing a post's partial counts (unique commenters are counted once
+    per (post, author) pair by ``pairs`` whatever the run, so they add up too).
+    """
+
+    def __init__(self, spill_dir: str | os.PathLike | None = None,
+                 memory_posts: int = MEMORY_POSTS) -> None:
+        self.memory_posts = memory_posts
+        self._spill_dir = spill_dir
+        self._file: IO[bytes] | None = None
+        self._runs: list[list[tuple[int, int]]] = []  # per run: (offset, size) of its blocks
+        self.pairs = KeySet(spill_dir=spill_dir)
+        self._reset()
+
+    def _reset(self) -> None:
         self.index: dict[str, int] = {}
         self.counts = np.zeros((1024, len(TALLY_COLUMNS)), dtype=np.int64)
         self.unique = np.zeros(1024, dtype=np.int64)
-        self.pairs = KeySet(spill_dir=spill_dir)
 
     def add(self, tally: PostTally) -> None:
         index = self.index
@@ -207,12 +230,92 @@ class _PostAccumulator:
             # seen so far, once per chunk.
             local = tally.counts.index.get_indexer(tally.commenters["post_id"])
             np.add.at(self.unique, codes[local[fresh]], 1)
+        if len(index) > self.memory_posts:
+            self._spill()
+
+    def _sorted_memory(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = len(self.index)
+        ids = np.array(list(self.index), dtype=object)
+        order = np.argsort(ids, kind="stable")
+        return ids[order], self.counts[:n][order], self.unique[:n][order]
+
+    def _spill(self) -> None:
+        if self._file is None:
+            # Kept open across calls (closed by close() or garbage collection), as KeySet's.
+            self._file = tempfile.TemporaryFile(dir=self._spill_dir)  # noqa: SIM115
+        ids, counts, unique = self._sorted_memory()
+        blocks = []
+        for start in range(0, len(ids), _RUN_BLOCK):
+            stop = start + _RUN_BLOCK
+            data = pickle.dumps((ids[start:stop].tolist(), counts[start:stop],
+                                 unique[start:stop]), protocol=pickle.HIGHEST_PROTOCOL)
+            offset = self._file.seek(0, os.SEEK_END)
+            self._file.write(data)
+            blocks.append((offset, len(data)))
+        self._runs.append(blocks)
+        self._reset()
+
+    def _run_blocks(self, blocks: list[tuple[int, int]]) -> Iterator[tuple]:
+        assert self._file is not None
+        for offset, size in blocks:
+            self._file.seek(offset)
+            ids, counts, unique = pickle.loads(self._file.read(size))  # our own file
+            yield np.array(ids, dtype=object), counts, unique
+
+    def tables(self) -> Iterator[pd.DataFrame]:
+        """The posts table in blocks, sorted by post id (at least one, maybe empty)."""
+        if not self._runs:
+            yield self._table(*self._sorted_memory())
+            return
+        readers = [self._run_blocks(blocks) for blocks in self._runs]
+        ids, counts, unique = self._sorted_memory()
+        readers.append(iter([(ids, counts, unique)] if len(ids) else []))
+        self._reset()
+        heads = [next(r, None) for r in readers]
+        done: list[pd.DataFrame] = []  # merged posts not yet turned into a table
+        pending = 0
+        while any(h is not None for h in heads):
+            # Every post up to the smallest last id of the current blocks is complete.
+            bound = min(h[0][-1] for h in heads if h is not None)
+            parts = []
+            for k, head in enumerate(heads):
+                if head is None:
+                    continue
+                cut = int(np.searchsorted(head[0], bound, side="right"))
+                parts.append(tuple(a[:cut] for a in head))
+                if cut == len(head[0]):
+                    heads[k] = next(readers[k], None)
+                else:
+                    heads[k] = tuple(a[cut:] for a in head)
+            frame = pd.DataFrame(np.concatenate([p[1] for p in parts]),
+                                 columns=list(TALLY_COLUMNS))
+            frame["_unique"] = np.concatenate([p[2] for p in parts])
+            frame.index = pd.Index(np.concatenate([p[0] for p in parts]), name="post_id",
+                                   dtype=object)
+            done.append(frame.groupby(level=0, sort=False).sum())
+            pending += len(done[-1])
+            if pending >= _TABLE_POSTS or all(h is None for h in heads):
+                merged = pd.concat(done)  # disjoint post ids, each summed already
+                done, pending = [], 0
+                yield self._table(merged.index.to_numpy(dtype=object),
+                                  merged[list(TALLY_COLUMNS)].to_numpy(),
+                                  merged["_unique"].to_numpy())
+
+    @staticmethod
+    def _table(ids: np.ndarray, counts: np.ndarray, unique: np.ndarray) -> pd.DataFrame:
+        index = pd.Index(ids, name="post_id", dtype=object)
+        frame = pd.DataFrame(counts, index=index, columns=list(TALLY_COLUMNS))
+        return posts_table(frame, pd.Series(unique, index=index))
 
     def table(self) -> pd.DataFrame:
-        n = len(self.index)
-        ids = pd.Index(list(self.index), name="post_id", dtype=object)
-        counts = pd.DataFrame(self.counts[:n], index=ids, columns=list(TALLY_COLUMNS))
-        return posts_table(counts, pd.Series(self.unique[:n], index=ids))
+        """The whole posts table (for tests and small runs: :meth:`tables` streams it)."""
+        return pd.concat(list(self.tables()), ignore_index=True)
+
+    def close(self) -> None:
+        self.pairs.close()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 _WORKER_MODEL: CommentModel | None = None
@@ -297,7 +400,8 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
     comments = TableWriter(folder.path(f"comments.{out_format}"), out_format, COMMENT_TYPES)
     rejects_path = folder.path("rejects.jsonl")
     # Seen comment ids and (post, author) pairs: kept on disk past a few MB (see KeySet).
-    ids, posts = KeySet(spill_dir=folder.folder), _PostAccumulator(spill_dir=folder.folder)
+    ids = KeySet(spill_dir=folder.folder)
+    posts = _PostAccumulator(spill_dir=folder.folder, memory_posts=MEMORY_POSTS)
     bytes_read = 0
 
     def chunks() -> Iterator[Chunk]:
@@ -324,12 +428,13 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
                 progress(summary.rows_read, bytes_read)
     comments.close()
     ids.close()
-    posts.pairs.close()
-    table = posts.table()
-    summary.posts = len(table)
+    posts.pairs.close()  # every pair is counted: the merge needs only the counts
     post_writer = TableWriter(folder.path(f"posts.{out_format}"), out_format)
-    post_writer.write(table)
+    for table in posts.tables():
+        post_writer.write(table)
+        summary.posts += len(table)
     post_writer.close()
+    posts.close()
     if summary.rows_read != summary.rows_scored + summary.rows_rejected:
         raise AssertionError("row accounting broke: read != scored + rejected")
 

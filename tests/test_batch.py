@@ -237,8 +237,13 @@ def test_merged_chunk_tallies_equal_the_whole(model):
         pd.testing.assert_frame_equal(merged, whole)
 
 
-def test_post_accumulator_equals_one_tally_of_everything(tmp_path):
-    """Chunks that share posts and commenters, in any order, sum to the single tally."""
+@pytest.mark.parametrize("memory_posts, run_block", [(batch.MEMORY_POSTS, 8_192), (50, 16),
+                                                     (7, 3), (399, 1)])
+def test_post_accumulator_equals_one_tally_of_everything(tmp_path, monkeypatch, memory_posts,
+                                                         run_block):
+    """Chunks that share posts and commenters, in any order, sum to the single tally, also
+    when the counts spill to sorted runs on disk and are merged back block by block."""
+    monkeypatch.setattr(batch, "_RUN_BLOCK", run_block)
     rng = np.random.default_rng(0)
     n = 3_000
     labels = np.array(["reaction", "question", "conversation", "spam"])
@@ -252,10 +257,30 @@ def test_post_accumulator_equals_one_tally_of_everything(tmp_path):
         "is_creator": rng.random(n) < 0.05,
     })
     whole = PostTally.from_scored(scored).posts()
-    acc = batch._PostAccumulator(spill_dir=tmp_path)
+    acc = batch._PostAccumulator(spill_dir=tmp_path, memory_posts=memory_posts)
     for rows in np.array_split(rng.permutation(n), 9):
         acc.add(PostTally.from_scored(scored.iloc[np.sort(rows)]))
-    pd.testing.assert_frame_equal(acc.table(), whole)
+    assert bool(acc._runs) == (memory_posts < 400)
+    blocks = list(acc.tables())
+    ids = [i for block in blocks for i in block["post_id"]]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))  # sorted, each post once
+    pd.testing.assert_frame_equal(pd.concat(blocks, ignore_index=True), whole)
+    acc.close()
+
+
+def test_posts_spilled_to_disk_give_the_same_outputs(tmp_path, model, monkeypatch):
+    src = tmp_path / "dump.jsonl"
+    frame = _frame_of_fixture()
+    src.write_text(frame.to_json(orient="records", lines=True), encoding="utf-8")
+    core = PostTally.from_scored(score_frame(model, frame)).posts()
+    monkeypatch.setattr(batch, "MEMORY_POSTS", 2)
+    monkeypatch.setattr(batch, "_RUN_BLOCK", 2)
+    for fmt in ("parquet", "csv"):
+        done = score_files([str(src)], tmp_path / fmt, model=model, jobs=1, chunk_rows=4,
+                           out_format=fmt)
+        assert done.posts == len(core)
+        pd.testing.assert_frame_equal(read(tmp_path / fmt, "posts", fmt), core,
+                                      check_dtype=False)
 
 
 def test_cli_engine_matches_core_whatever_the_chunking(tmp_path, model):
