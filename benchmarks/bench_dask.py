@@ -23,15 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_score import ROOT, measure, run_score, write_dump
+from bench_score import measure, record_results, run_score, write_dump
 
 FILE_ROWS = 100_000  # rows per Parquet file of the dump: one Dask partition each
 
@@ -121,14 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                          "runs_seconds": [r["seconds"] for r in done]}
     print(json.dumps(results, indent=2))
     if args.record:
-        record = {"command": "python benchmarks/bench_dask.py " + " ".join(
-                      sys.argv[1:] if argv is None else argv),
-                  "rows": args.rows, "workers": args.workers, "cpu_count": os.cpu_count(),
-                  "machine": platform.machine(), "python": platform.python_version(),
-                  "date": time.strftime("%Y-%m-%d"), "results": results}
-        path = ROOT / "benchmarks" / "results" / "dask.json"
-        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        record_results("dask", argv, {"rows": args.rows, "workers": args.workers}, results)
     return 0
 
 

@@ -190,6 +190,18 @@ def run_score(path: Path, out: Path, jobs: int) -> dict:
     return {**result, "rows_scored": summary["rows_scored"]}
 
 
+def record_results(name: str, argv: list[str] | None, settings: dict, results) -> None:
+    """Write ``benchmarks/results/<name>.json``: the command, the machine and ``results``."""
+    record = {"command": f"python benchmarks/bench_{name}.py " + " ".join(
+                  sys.argv[1:] if argv is None else argv),
+              **settings, "cpu_count": os.cpu_count(),
+              "machine": platform.machine(), "python": platform.python_version(),
+              "date": time.strftime("%Y-%m-%d"), "results": results}
+    path = ROOT / "benchmarks" / "results" / f"{name}.json"
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
@@ -233,14 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(res), flush=True)
             dump.unlink()
     if args.record:
-        record = {"command": "python benchmarks/bench_score.py " + " ".join(
-                      sys.argv[1:] if argv is None else argv),
-                  "jobs": args.jobs, "cpu_count": os.cpu_count(),
-                  "machine": platform.machine(), "python": platform.python_version(),
-                  "date": time.strftime("%Y-%m-%d"), "results": results}
-        path = ROOT / "benchmarks" / "results" / "score.json"
-        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        record_results("score", argv, {"jobs": args.jobs}, results)
     return 0
 
 
