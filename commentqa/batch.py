@@ -200,8 +200,8 @@ class _PostAccumulator:
     """
 
     def __init__(self, spill_dir: str | os.PathLike | None = None,
-                 memory_posts: int = MEMORY_POSTS) -> None:
-        self.memory_posts = memory_posts
+                 memory_posts: int | None = None) -> None:
+        self.memory_posts = MEMORY_POSTS if memory_posts is None else memory_posts
         self._spill_dir = spill_dir
         self._file: IO[bytes] | None = None
         self._runs: list[list[tuple[int, int]]] = []  # per run: (offset, size) of its blocks
@@ -297,19 +297,13 @@ class _PostAccumulator:
             if pending >= _TABLE_POSTS or all(h is None for h in heads):
                 merged = pd.concat(done)  # disjoint post ids, each summed already
                 done, pending = [], 0
-                yield self._table(merged.index.to_numpy(dtype=object),
-                                  merged[list(TALLY_COLUMNS)].to_numpy(),
-                                  merged["_unique"].to_numpy())
+                yield posts_table(merged[list(TALLY_COLUMNS)], merged["_unique"])
 
     @staticmethod
     def _table(ids: np.ndarray, counts: np.ndarray, unique: np.ndarray) -> pd.DataFrame:
         index = pd.Index(ids, name="post_id", dtype=object)
         frame = pd.DataFrame(counts, index=index, columns=list(TALLY_COLUMNS))
         return posts_table(frame, pd.Series(unique, index=index))
-
-    def table(self) -> pd.DataFrame:
-        """The whole posts table (for tests and small runs: :meth:`tables` streams it)."""
-        return pd.concat(list(self.tables()), ignore_index=True)
 
     def close(self) -> None:
         self.pairs.close()
@@ -401,7 +395,7 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
     rejects_path = folder.path("rejects.jsonl")
     # Seen comment ids and (post, author) pairs: kept on disk past a few MB (see KeySet).
     ids = KeySet(spill_dir=folder.folder)
-    posts = _PostAccumulator(spill_dir=folder.folder, memory_posts=MEMORY_POSTS)
+    posts = _PostAccumulator(spill_dir=folder.folder)
     bytes_read = 0
 
     def chunks() -> Iterator[Chunk]:

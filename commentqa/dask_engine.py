@@ -120,13 +120,8 @@ def _load_reference(folder: str | None, sha: str) -> _Shipped:
 
 def _problems(texts: pd.Series, text_column: str) -> list[str | None]:
     """Why each text cannot be scored (None where it can): the batch scorer's rules."""
-    values = texts.tolist()
-    strings = [t for t in values if type(t) is str]
-    if len(strings) == len(values) and all(text_problem(t, True, text_column) is None
-                                           for t in strings):
-        return [None] * len(values)
     return [text_problem(None if t is pd.NA or (isinstance(t, float) and t != t) else t,
-                         True, text_column) for t in values]
+                         True, text_column) for t in texts.tolist()]
 
 
 def _score_partition(part: pd.DataFrame, shipped: _Shipped, text_column: str) -> pd.DataFrame:
@@ -137,8 +132,7 @@ def _score_partition(part: pd.DataFrame, shipped: _Shipped, text_column: str) ->
     # In slices, as the batch scorer's chunks: a worker's memory does not grow with the
     # partition size the user picked.
     scored = pd.concat([score_frame(model, texts.iloc[i:i + SLICE_ROWS], text_column)
-                        for i in range(0, len(texts), SLICE_ROWS)] or
-                       [score_frame(model, texts, text_column)])
+                        for i in range(0, max(len(texts), 1), SLICE_ROWS)])
     out = part.copy()
     codes = np.full(len(part), -1, dtype=np.int8)
     codes[ok] = scored["label"].cat.codes.to_numpy()
