@@ -392,6 +392,7 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
          jobs: int, chunk_rows: int, summary: ScoreSummary,
          progress: Callable[[int, int], None] | None, steady_heap: bool) -> None:
     comments = TableWriter(folder.path(f"comments.{out_format}"), out_format, COMMENT_TYPES)
+    post_writer = TableWriter(folder.path(f"posts.{out_format}"), out_format)
     rejects_path = folder.path("rejects.jsonl")
     # Seen comment ids and (post, author) pairs: kept on disk past a few MB (see KeySet).
     ids = KeySet(spill_dir=folder.folder)
@@ -402,33 +403,37 @@ def _run(sources: list[Source], model: CommentModel, folder: OutputFolder, out_f
         for source in sources:
             yield from read_chunks(source, chunk_rows)
 
-    with open(rejects_path, "w", encoding="utf-8") as rejects:
-        for chunk, result in _results(chunks(), model, jobs, steady_heap):
-            scored, bad = _drop_duplicates(chunk, result, ids)
-            rejects.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in bad)
-            comments.write(scored[list(COMMENT_COLUMNS)])
-            # The worker's tally stands unless duplicates were dropped here (rare).
-            posts.add(result.tally if len(scored) == len(result.scored)
-                      else PostTally.from_scored(scored))
-            summary.rows_read += result.rows_read
-            summary.rows_scored += len(scored)
-            summary.rows_rejected += len(bad)
-            summary.blank_lines += result.blank
-            summary.rows_without_post += int(scored["post_id"].isna().sum())
-            found = np.bincount(label_codes(scored["label"]), minlength=len(LABELS))
-            summary.labels.update(dict(zip(LABELS, found.tolist())))
-            bytes_read += result.bytes_read
-            if progress is not None:
-                progress(summary.rows_read, bytes_read)
-    comments.close()
-    ids.close()
-    posts.pairs.close()  # every pair is counted: the merge needs only the counts
-    post_writer = TableWriter(folder.path(f"posts.{out_format}"), out_format)
-    for table in posts.tables():
-        post_writer.write(table)
-        summary.posts += len(table)
-    post_writer.close()
-    posts.close()
+    try:
+        with open(rejects_path, "w", encoding="utf-8") as rejects:
+            for chunk, result in _results(chunks(), model, jobs, steady_heap):
+                scored, bad = _drop_duplicates(chunk, result, ids)
+                rejects.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in bad)
+                comments.write(scored[list(COMMENT_COLUMNS)])
+                # The worker's tally stands unless duplicates were dropped here (rare).
+                posts.add(result.tally if len(scored) == len(result.scored)
+                          else PostTally.from_scored(scored))
+                summary.rows_read += result.rows_read
+                summary.rows_scored += len(scored)
+                summary.rows_rejected += len(bad)
+                summary.blank_lines += result.blank
+                summary.rows_without_post += int(scored["post_id"].isna().sum())
+                found = np.bincount(label_codes(scored["label"]), minlength=len(LABELS))
+                summary.labels.update(dict(zip(LABELS, found.tolist())))
+                bytes_read += result.bytes_read
+                if progress is not None:
+                    progress(summary.rows_read, bytes_read)
+        comments.close()
+        ids.close()
+        posts.pairs.close()  # every pair is counted: the merge needs only the counts
+        for table in posts.tables():
+            post_writer.write(table)
+            summary.posts += len(table)
+        post_writer.close()
+    finally:  # files close now, not at garbage collection, also when a run aborts
+        comments.release()
+        post_writer.release()
+        ids.close()
+        posts.close()
     if summary.rows_read != summary.rows_scored + summary.rows_rejected:
         raise AssertionError("row accounting broke: read != scored + rejected")
 

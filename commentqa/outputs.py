@@ -74,12 +74,18 @@ class TableWriter:
         if self.rows == 0 and self.types and self._fh is None and self._parquet is None:
             self.write(pd.DataFrame({c: pd.Series(dtype=object if t in ("string", "bool") else t)
                                      for c, t in self.types.items()}))
-        if self._parquet is not None:
-            self._parquet.close()
-        if self._fh is not None:
-            self._fh.close()
+        self.release()
         if not self.path.exists():
             self.path.touch()
+
+    def release(self) -> None:
+        """Close the file as it stands (an aborted run's; :class:`OutputFolder` removes it)."""
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
 
 
 class OutputFolder:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -310,6 +312,31 @@ def test_interrupted_run_leaves_no_partial_output(tmp_path, model, monkeypatch):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temp file left
 
 
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_aborted_run_closes_its_files(tmp_path, model, monkeypatch):
+    src = tmp_path / "dump.jsonl"
+    src.write_text(_frame_of_fixture().to_json(orient="records", lines=True), encoding="utf-8")
+    monkeypatch.setattr(batch, "MEMORY_POSTS", 2)  # posts spill from the first chunks on
+
+    def open_under(folder: Path) -> list[str]:
+        links = (os.readlink(fd) for fd in Path("/proc/self/fd").iterdir() if fd.is_symlink())
+        return [link for link in links if link.startswith(str(folder))]
+
+    calls = []
+
+    def stop_at_third_chunk(rows_read, bytes_read):
+        calls.append(rows_read)
+        if len(calls) == 3:
+            assert open_under(tmp_path / "o")  # the spill file exists mid-run
+            raise KeyboardInterrupt
+
+    # The traceback keeps the run's frames alive, as a notebook's last error does.
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        score_files([str(src)], tmp_path / "o", model=model, jobs=1, chunk_rows=3,
+                    progress=stop_at_third_chunk)
+    assert stopped.traceback and open_under(tmp_path / "o") == []
 def test_keyset_reports_first_sightings():
     ks = KeySet()
     assert ks.add_new(np.array([5, 3, 5], dtype=np.uint64)).tolist() == [True, True, False]
