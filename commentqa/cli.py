@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from . import __version__
 from .annotate import classify_file
 from .batch import CHUNK_ROWS, score_files
+from .evaluation import classification_report, paired_bootstrap
 from .formats import FORMATS, FieldMap
-from .io import InputError
+from .io import InputError, atomic_output
+from .labeled import read_labeled
+from .labels import LABELS
 from .outputs import OUTPUT_FORMATS
 from .persistence import ModelLoadError, load_model
 from .progress import Progress
@@ -43,6 +47,47 @@ def _score(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary.line(), file=sys.stderr)
     return 1 if (args.strict and summary.rows_rejected) else 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    data = read_labeled(args.input, args.text_field, args.label_field)
+    given = args.model or ["default"]
+    models = [load_model(None if m == "default" else m) for m in given]
+    names = [m.name if [n.name for n in models].count(m.name) == 1 else f"{m.name} ({arg})"
+             for m, arg in zip(models, given)]
+    preds = [m.predict(data.texts) for m in models]
+    reports = [classification_report(data.gold, pred) for pred in preds]
+    print(f"{len(data.gold)} labeled comments of {data.rows_read} rows in {data.source}"
+          + (f"; {len(data.skipped)} skipped" if data.skipped else ""))
+    for line, reason in data.skipped[:5]:
+        print(f"  skipped line {line}: {reason}", file=sys.stderr)
+    if len(data.skipped) > 5:
+        print(f"  ... {len(data.skipped) - 5} more skipped (all of them in --json)",
+              file=sys.stderr)
+    for name, report in zip(names, reports):
+        print(f"\n{name}: macro-F1 {report['macro_f1']:.3f}, accuracy {report['accuracy']:.3f}")
+        print(f"  {'label':<14}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}   "
+              "predicted as: " + " ".join(f"{label[:5]:>6}" for label in LABELS))
+        for label, row in zip(LABELS, report["confusion"]):
+            c = report["per_class"][label]
+            print(f"  {label:<14}{c['precision']:>10.3f}{c['recall']:>8.3f}{c['f1']:>7.3f}"
+                  f"{c['support']:>9}   {'':>14}" + " ".join(f"{n:>6}" for n in row))
+    differences = []
+    for name, pred in zip(names[1:], preds[1:]):
+        diff = paired_bootstrap(data.gold, preds[0], pred, resamples=args.resamples,
+                                seed=args.seed)
+        differences.append({"a": names[0], "b": name, **diff.__dict__})
+        print(f"\nB = {name} against A = {names[0]}:\n  {diff.line()}")
+    if args.json:
+        figures = {"source": data.source, "rows_read": data.rows_read,
+                   "rows_used": len(data.gold),
+                   "skipped": [{"line": n, "reason": r} for n, r in data.skipped],
+                   "models": [{"model": n, "given": arg, **r}
+                              for n, arg, r in zip(names, given, reports)],
+                   "paired_differences": differences}
+        with atomic_output(args.json) as fh:
+            fh.write(json.dumps(figures, indent=2) + "\n")
+    return 0
 
 
 def _positive(value: str) -> int:
@@ -94,6 +139,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
     s.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
     s.set_defaults(func=_score)
+
+    e = sub.add_parser(
+        "evaluate", help="measure models on your labeled comments",
+        description="Measure models on labeled comments (JSONL or CSV, optionally .gz): "
+        "macro-F1, accuracy, per-class precision/recall/F1 and the confusion matrix; with "
+        "several models, each against the first with a paired bootstrap interval of the "
+        "macro-F1 difference. Rows without a usable text or with a label other than "
+        f"{', '.join(LABELS)} are skipped and counted.")
+    e.add_argument("input", help="labeled .jsonl or .csv file")
+    e.add_argument("--model", action="append", metavar="MODEL",
+                   help="model folder or 'default'; repeat to compare (default: the shipped "
+                   "model)")
+    e.add_argument("--text-field", default="text", help="field holding the comment text")
+    e.add_argument("--label-field", default="label", help="field holding the gold label")
+    e.add_argument("--json", metavar="FILE", help="also write every figure to this file")
+    e.add_argument("--resamples", type=_positive, default=2000,
+                   help="bootstrap resamples when comparing (default: 2000)")
+    e.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    e.set_defaults(func=_evaluate)
     return parser
 
 

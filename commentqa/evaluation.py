@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PairedDifference", "macro_f1", "paired_bootstrap"]
+from .labels import LABELS
+
+__all__ = ["PairedDifference", "classification_report", "macro_f1", "paired_bootstrap"]
 
 _BLOCK = 256  # resamples scored at once: bounds memory to _BLOCK * n codes
 
@@ -102,3 +104,32 @@ def paired_bootstrap(gold: Sequence[str], pred_a: Sequence[str], pred_b: Sequenc
         disagree=int((a != b).sum()), only_a_right=int((right_a & ~right_b).sum()),
         only_b_right=int((right_b & ~right_a).sum()), low=float(low), high=float(high),
         level=level, resamples=resamples)
+
+
+def classification_report(gold: Sequence[str], pred: Sequence[str]) -> dict:
+    """Macro-F1, accuracy, per-class precision/recall/F1/support and the confusion matrix
+    (rows: gold, columns: predicted, both in :data:`~commentqa.LABELS` order)."""
+    if len(gold) != len(pred):
+        raise ValueError("gold and predicted labels must have the same length")
+    if not len(gold):
+        raise ValueError("no labeled comments to measure on")
+    index = {label: i for i, label in enumerate(LABELS)}
+    unknown = (set(gold) | set(pred)) - set(index)
+    if unknown:
+        raise ValueError(f"labels must be among {', '.join(LABELS)}, got {sorted(unknown)}")
+    g = np.fromiter(map(index.__getitem__, gold), np.int64, len(gold))
+    p = np.fromiter(map(index.__getitem__, pred), np.int64, len(pred))
+    confusion = np.zeros((len(LABELS), len(LABELS)), dtype=np.int64)
+    np.add.at(confusion, (g, p), 1)
+    per_class = {}
+    for i, label in enumerate(LABELS):
+        right, predicted, support = confusion[i, i], confusion[:, i].sum(), confusion[i].sum()
+        precision = right / predicted if predicted else 0.0
+        recall = right / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[label] = {"precision": round(float(precision), 4),
+                            "recall": round(float(recall), 4), "f1": round(float(f1), 4),
+                            "support": int(support)}
+    return {"n": len(g), "macro_f1": round(macro_f1(gold, pred), 4),
+            "accuracy": round(float((g == p).mean()), 4), "per_class": per_class,
+            "confusion": confusion.tolist()}

@@ -25,23 +25,10 @@ from corpus import load_dev
 
 from commentqa import LABELS, load_model
 from commentqa.evaluation import macro_f1, paired_bootstrap
-from commentqa.io import InputError, read_records
+from commentqa.io import InputError
+from commentqa.labeled import read_labeled
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-
-
-def read_labeled(path: Path, text_field: str, label_field: str) -> tuple[list[str], list[str],
-                                                                         int]:
-    """Texts and labels of a JSONL/CSV file, and how many rows were skipped."""
-    texts, labels, skipped = [], [], 0
-    for rec in read_records(path, text_field):
-        label = rec.data.get(label_field) if rec.data else None
-        if label in LABELS:
-            texts.append(rec.data[text_field])
-            labels.append(label)
-        else:
-            skipped += 1
-    return texts, labels, skipped
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,11 +53,11 @@ def main(argv: list[str] | None = None) -> int:
                                        0, f"dev set of {args.corpus}")
     else:
         try:
-            texts, gold, skipped = read_labeled(args.data, args.text_field, args.label_field)
+            data = read_labeled(args.data, args.text_field, args.label_field)
         except InputError as exc:
             print(f"compare_models: error: {exc}", file=sys.stderr)
             return 2
-        where = str(args.data)
+        texts, gold, skipped, where = data.texts, data.gold, len(data.skipped), str(args.data)
     if not gold:
         print(f"{where}: no row with a label among {', '.join(LABELS)}", file=sys.stderr)
         return 2

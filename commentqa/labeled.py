@@ -1,0 +1,60 @@
+"""Reading labeled comments (JSONL or CSV) for evaluation, with every skipped row accounted for."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .io import InputError, read_records
+from .labels import LABELS
+
+__all__ = ["LabeledComments", "read_labeled"]
+
+
+@dataclass
+class LabeledComments:
+    """The usable rows of a labeled file, and ``(line, reason)`` of every row skipped."""
+
+    source: str
+    texts: list[str] = field(default_factory=list)
+    gold: list[str] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.gold) + len(self.skipped)
+
+
+def read_labeled(path: str | os.PathLike, text_field: str = "text",
+                 label_field: str = "label") -> LabeledComments:
+    """Texts and gold labels of a JSONL or CSV file (``.gz`` too).
+
+    A label is read case- and space-insensitively (``" Question"`` is ``question``). A row is
+    skipped, with its line and reason, when its text is unusable (as ``commentqa classify``
+    rejects it) or its label is missing or not one of :data:`~commentqa.LABELS` (``unclear``
+    rows, say). Raises :class:`~commentqa.io.InputError` when the file cannot be read or no
+    row is usable.
+    """
+    path = Path(path)
+    out = LabeledComments(str(path))
+    for rec in read_records(path, text_field):
+        if rec.error is not None:
+            out.skipped.append((rec.line, rec.error))
+            continue
+        value = rec.data.get(label_field) if rec.data else None
+        label = value.strip().lower() if isinstance(value, str) else None
+        if label in LABELS:
+            out.texts.append(rec.data[text_field])
+            out.gold.append(label)
+        elif value is None or value == "":
+            out.skipped.append((rec.line, f"no label in field {label_field!r}"))
+        else:
+            out.skipped.append((rec.line, f"label {str(value)[:40]!r} is not one of "
+                                          f"{', '.join(LABELS)}"))
+    if not out.gold:
+        first = f" (line {out.skipped[0][0]}: {out.skipped[0][1]})" if out.skipped else ""
+        raise InputError(f"{path}: no row with a text and a label among "
+                         f"{', '.join(LABELS)}{first}; choose fields with --text-field and "
+                         "--label-field")
+    return out
