@@ -47,7 +47,7 @@ def test_labels_are_read_loosely_and_every_skipped_row_is_kept(tmp_path):
 
 def test_evaluate_end_to_end_with_two_models(tmp_path):
     data = tmp_path / "labeled.jsonl"
-    lines = (FIXTURES / "labeled.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (FIXTURES / "labeled_comments.jsonl").read_text(encoding="utf-8").splitlines()
     data.write_text("\n".join([*lines, '{"text": "meh", "label": "unclear"}', "{oops",
                                '{"text": null, "label": "spam"}']) + "\n", encoding="utf-8")
     out = tmp_path / "figures.json"
@@ -73,7 +73,7 @@ def test_evaluate_user_mistakes_are_one_line_errors(tmp_path):
     data.write_text('{"text": "wow", "tag": "reaction"}\n', encoding="utf-8")
     for args, message in (((str(data),), "no row with a text and a label"),
                           ((str(tmp_path / "missing.jsonl"),), "missing.jsonl"),
-                          ((str(FIXTURES / "labeled.jsonl"), "--model", str(tmp_path)),
+                          ((str(FIXTURES / "labeled_comments.jsonl"), "--model", str(tmp_path)),
                            str(tmp_path))):
         result = run("evaluate", *args)
         assert result.returncode == 2
