@@ -9,7 +9,7 @@ import sys
 from . import __version__
 from .annotate import classify_file
 from .batch import CHUNK_ROWS, score_files
-from .evaluation import classification_report, paired_bootstrap
+from .evaluation import evaluate_models
 from .formats import FORMATS, FieldMap
 from .io import InputError, atomic_output
 from .labeled import read_labeled
@@ -55,36 +55,29 @@ def _evaluate(args: argparse.Namespace) -> int:
     models = [load_model(None if m == "default" else m) for m in given]
     names = [m.name if [n.name for n in models].count(m.name) == 1 else f"{m.name} ({arg})"
              for m, arg in zip(models, given)]
-    preds = [m.predict(data.texts) for m in models]
-    reports = [classification_report(data.gold, pred) for pred in preds]
-    print(f"{len(data.gold)} labeled comments of {data.rows_read} rows in {data.source}"
-          + (f"; {len(data.skipped)} skipped" if data.skipped else ""))
-    for line, reason in data.skipped[:5]:
-        print(f"  skipped line {line}: {reason}", file=sys.stderr)
+    figures = evaluate_models(models, data, names=names, resamples=args.resamples,
+                              seed=args.seed)
+    for model, arg in zip(figures["models"], given):
+        model["given"] = arg
+    print(f"{figures['rows_used']} labeled comments of {figures['rows_read']} rows in "
+          f"{data.source}" + (f"; {len(data.skipped)} skipped" if data.skipped else ""))
+    for row in figures["skipped"][:5]:
+        print(f"  skipped line {row['line']}: {row['reason']}", file=sys.stderr)
     if len(data.skipped) > 5:
         print(f"  ... {len(data.skipped) - 5} more skipped (all of them in --json)",
               file=sys.stderr)
-    for name, report in zip(names, reports):
-        print(f"\n{name}: macro-F1 {report['macro_f1']:.3f}, accuracy {report['accuracy']:.3f}")
+    for model in figures["models"]:
+        print(f"\n{model['model']}: macro-F1 {model['macro_f1']:.3f}, "
+              f"accuracy {model['accuracy']:.3f}")
         print(f"  {'label':<14}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}   "
               "predicted as: " + " ".join(f"{label[:5]:>6}" for label in LABELS))
-        for label, row in zip(LABELS, report["confusion"]):
-            c = report["per_class"][label]
+        for label, row in zip(LABELS, model["confusion"]):
+            c = model["per_class"][label]
             print(f"  {label:<14}{c['precision']:>10.3f}{c['recall']:>8.3f}{c['f1']:>7.3f}"
                   f"{c['support']:>9}   {'':>14}" + " ".join(f"{n:>6}" for n in row))
-    differences = []
-    for name, pred in zip(names[1:], preds[1:]):
-        diff = paired_bootstrap(data.gold, preds[0], pred, resamples=args.resamples,
-                                seed=args.seed)
-        differences.append({"a": names[0], "b": name, **diff.__dict__})
-        print(f"\nB = {name} against A = {names[0]}:\n  {diff.line()}")
+    for diff in figures["paired_differences"]:
+        print(f"\nB = {diff['b']} against A = {diff['a']}:\n  {diff['summary']}")
     if args.json:
-        figures = {"source": data.source, "rows_read": data.rows_read,
-                   "rows_used": len(data.gold),
-                   "skipped": [{"line": n, "reason": r} for n, r in data.skipped],
-                   "models": [{"model": n, "given": arg, **r}
-                              for n, arg, r in zip(names, given, reports)],
-                   "paired_differences": differences}
         with atomic_output(args.json) as fh:
             fh.write(json.dumps(figures, indent=2) + "\n")
     return 0

@@ -14,13 +14,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .labels import LABELS
 
-__all__ = ["PairedDifference", "classification_report", "macro_f1", "paired_bootstrap"]
+if TYPE_CHECKING:
+    from .labeled import LabeledComments
+    from .model import CommentModel
+
+__all__ = ["PairedDifference", "classification_report", "evaluate_models", "macro_f1",
+           "paired_bootstrap"]
 
 _BLOCK = 256  # resamples scored at once: bounds memory to _BLOCK * n codes
 
@@ -133,3 +139,26 @@ def classification_report(gold: Sequence[str], pred: Sequence[str]) -> dict:
     return {"n": len(g), "macro_f1": round(macro_f1(gold, pred), 4),
             "accuracy": round(float((g == p).mean()), 4), "per_class": per_class,
             "confusion": confusion.tolist()}
+
+
+def evaluate_models(models: Sequence[CommentModel], data: LabeledComments, *,
+                    names: Sequence[str] | None = None, resamples: int = 2000,
+                    level: float = 0.9, seed: int = 0) -> dict:
+    """Every figure of ``models`` on ``data``: each model's :func:`classification_report`,
+    then each later model against the first (:func:`paired_bootstrap`), and the rows
+    skipped (``rows_read == rows_used + len(skipped)``)."""
+    names = list(names or [m.name for m in models])
+    preds = [m.predict(data.texts) for m in models]
+    return {
+        "source": data.source, "rows_read": data.rows_read, "rows_used": len(data.gold),
+        "skipped": [{"line": line, "reason": reason} for line, reason in data.skipped],
+        "models": [{"model": name, **classification_report(data.gold, pred)}
+                   for name, pred in zip(names, preds)],
+        "paired_differences": [_difference(names[0], name, paired_bootstrap(
+            data.gold, preds[0], pred, resamples=resamples, level=level, seed=seed))
+            for name, pred in zip(names[1:], preds[1:])],
+    }
+
+
+def _difference(a: str, b: str, diff: PairedDifference) -> dict:
+    return {"a": a, "b": b, **asdict(diff), "summary": diff.line()}

@@ -18,15 +18,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from sklearn.metrics import accuracy_score, f1_score
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import load_dev
 
 from commentqa import LABELS, load_model
-from commentqa.evaluation import macro_f1, paired_bootstrap
+from commentqa.evaluation import evaluate_models
 from commentqa.io import InputError
-from commentqa.labeled import read_labeled
+from commentqa.labeled import LabeledComments, read_labeled
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -49,38 +47,31 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no dev set at {args.corpus}: nothing to compare on")
             return 0
         rows = load_dev(args.corpus, LABELS)
-        texts, gold, skipped, where = ([r["text"] for r in rows], [r["gold"] for r in rows],
-                                       0, f"dev set of {args.corpus}")
+        data = LabeledComments(f"dev set of {args.corpus}", [r["text"] for r in rows],
+                               [r["gold"] for r in rows])
     else:
         try:
             data = read_labeled(args.data, args.text_field, args.label_field)
         except InputError as exc:
             print(f"compare_models: error: {exc}", file=sys.stderr)
             return 2
-        texts, gold, skipped, where = data.texts, data.gold, len(data.skipped), str(args.data)
-    if not gold:
-        print(f"{where}: no row with a label among {', '.join(LABELS)}", file=sys.stderr)
-        return 2
-    print(f"{len(gold)} labeled comments from {where}"
-          + (f" ({skipped} rows skipped: no usable text or label)" if skipped else ""))
+    print(f"{len(data.gold)} labeled comments from {data.source}"
+          + (f" ({len(data.skipped)} rows skipped: no usable text or label)"
+             if data.skipped else ""))
 
-    preds = {}
-    for name in args.models:
-        model = load_model(None if name == "default" else name)
-        label = f"{model.name}" if model.name not in preds else f"{model.name} ({name})"
-        preds[label] = model.predict(texts)
-    width = max(map(len, preds)) + 2
+    models = [load_model(None if name == "default" else name) for name in args.models]
+    names = [m.name if [n.name for n in models].count(m.name) == 1 else f"{m.name} ({arg})"
+             for m, arg in zip(models, args.models)]
+    figures = evaluate_models(models, data, names=names, resamples=args.resamples,
+                              level=args.level, seed=args.seed)
+    width = max(map(len, names)) + 2
     print(f"\n{'model':<{width}}{'macro-F1':>9}{'accuracy':>9}"
           + "".join(f"{label[:12]:>14}" for label in LABELS))
-    for label, pred in preds.items():
-        per = f1_score(gold, pred, labels=list(LABELS), average=None, zero_division=0)
-        print(f"{label:<{width}}{macro_f1(gold, pred):>9.3f}{accuracy_score(gold, pred):>9.3f}"
-              + "".join(f"{f:>14.3f}" for f in per))
-    (first, base), *others = preds.items()
-    for label, pred in others:
-        diff = paired_bootstrap(gold, base, pred, resamples=args.resamples, level=args.level,
-                                seed=args.seed)
-        print(f"\nB = {label} against A = {first}:\n  {diff.line()}")
+    for model in figures["models"]:
+        print(f"{model['model']:<{width}}{model['macro_f1']:>9.3f}{model['accuracy']:>9.3f}"
+              + "".join(f"{model['per_class'][label]['f1']:>14.3f}" for label in LABELS))
+    for diff in figures["paired_differences"]:
+        print(f"\nB = {diff['b']} against A = {diff['a']}:\n  {diff['summary']}")
     return 0
 
 
