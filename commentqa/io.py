@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from .jsonparse import loads
 
 __all__ = [
     "RAW_LIMIT",
+    "GzipReader",
     "InputError",
     "Record",
     "RowWriter",
@@ -67,6 +69,40 @@ def detect_format(path: Path) -> str:
                      "use .jsonl or .csv (optionally .gz)")
 
 
+class GzipReader(gzip.GzipFile):
+    """A gzip file whose truncated or corrupt data is an :class:`InputError` naming it,
+    wherever the reader meets it (the gzip module raises ``EOFError`` or ``zlib.error``)."""
+
+    def __init__(self, path: Path, fileobj: IO[bytes]):
+        super().__init__(fileobj=fileobj, mode="rb")
+        self._source, self._raw = path, fileobj
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()  # GzipFile leaves a file object it was given open
+
+    def _checked(self, read: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return read(*args)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise InputError(f"{self._source}: the gzip data is truncated or corrupt "
+                             f"({exc}); repair or recompress the file") from None
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._checked(super().read, size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._checked(super().read1, size)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._checked(super().readline, size)
+
+    def peek(self, n: int) -> bytes:
+        return self._checked(super().peek, n)
+
+
 def _open_binary(path: Path) -> IO[bytes]:
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -77,7 +113,7 @@ def _open_binary(path: Path) -> IO[bytes]:
     except OSError as exc:
         raise InputError(f"{path}: cannot open ({exc.strerror})") from None
     if path.suffix.lower() == ".gz":
-        return gzip.GzipFile(fileobj=fh)  # type: ignore[return-value]
+        return GzipReader(path, fh)  # type: ignore[return-value]
     return fh
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import glob
-import gzip
 import io
 import json
 from collections.abc import Iterator, Mapping
@@ -25,7 +24,7 @@ from typing import IO, Any
 import numpy as np
 
 from .formats import FieldMap, detect_format, has_field, resolve_fields, unwrap_document
-from .io import InputError, require_field
+from .io import GzipReader, InputError, require_field
 from .jsonparse import TOO_DEEP, loads
 
 __all__ = [
@@ -171,8 +170,7 @@ def _open(path: Path) -> IO[bytes]:
     except OSError as exc:
         raise InputError(f"{path}: cannot open ({exc.strerror})") from None
     if fh.peek(2)[:2] == b"\x1f\x8b":
-        fh.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return GzipReader(path, fh)  # type: ignore[return-value]
     return fh
 
 

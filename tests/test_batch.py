@@ -102,6 +102,31 @@ def test_folder_glob_and_gzip_inputs(tmp_path, model):
     pd.testing.assert_frame_equal(read(out1), read(out2))
 
 
+
+def _damaged_gzips(tmp_path) -> list:
+    """A gzipped dump cut short, and one with flipped bytes in its middle."""
+    data = gzip.compress((FIXTURES / "comments.jsonl").read_bytes() * 1000)  # 6 MB
+    cut, flipped = tmp_path / "cut.jsonl.gz", tmp_path / "flipped.jsonl.gz"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    middle = len(data) // 2
+    flipped.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 8])
+                        + data[middle + 8:])
+    return [cut, flipped]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_damaged_gzip_is_a_clear_error_and_writes_nothing(tmp_path, model, jobs):
+    scored = []
+    for damaged in _damaged_gzips(tmp_path):
+        out = tmp_path / f"out-{damaged.stem}"
+        scored.clear()
+        with pytest.raises(InputError, match=f"{damaged.name}: the gzip data is truncated or "
+                                             "corrupt"):
+            score_files([str(damaged)], out, model=model, jobs=jobs, chunk_rows=2000,
+                        progress=lambda rows, _: scored.append(rows))
+        assert scored  # met mid-run, after chunks were scored
+        assert list(out.iterdir()) == []
+
 def test_field_mapping(tmp_path, model):
     src = tmp_path / "odd.csv"
     src.write_text("cid,msg,video,who,reply_of\n"

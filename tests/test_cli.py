@@ -124,3 +124,19 @@ def test_output_is_not_left_half_written_on_failure(tmp_path):
     assert result.returncode == 2
     assert out.read_text() == "previous run\n"
     assert [p.name for p in tmp_path.iterdir()] == ["o.jsonl"]
+
+
+def test_truncated_gzip_is_one_line_error_for_every_command(tmp_path):
+    data = gzip.compress((FIXTURES / "comments.jsonl").read_bytes() * 200)
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "labeled.jsonl"
+    for args in (("classify", str(cut), "--out", str(out)), ("evaluate", str(cut)),
+                 ("score", str(cut), "--out", str(tmp_path / "scored"))):
+        result = run(*args)
+        assert result.returncode == 2, args
+        assert result.stderr.splitlines() == [
+            f"commentqa: error: {cut}: the gzip data is truncated or corrupt (Compressed "
+            "file ended before the end-of-stream marker was reached); repair or recompress "
+            "the file"], args
+    assert not out.exists() and not (tmp_path / "scored").exists()  # met before any output
