@@ -31,6 +31,7 @@ __all__ = [
     "Record",
     "RowWriter",
     "atomic_output",
+    "csv_delimiter",
     "detect_format",
     "read_records",
     "require_field",
@@ -117,6 +118,19 @@ def _open_binary(path: Path) -> IO[bytes]:
     return fh
 
 
+def csv_delimiter(path: Path, head: bytes) -> str:
+    """The delimiter of a CSV file, given its first bytes: a tab for ``.tsv``; else a comma,
+    unless the header line has none but semicolons (Excel's CSV in many locales) or tabs."""
+    if ".tsv" in [s.lower() for s in path.suffixes]:
+        return "\t"
+    header = head.split(b"\n", 1)[0]
+    if b"," not in header:
+        for candidate in (b";", b"\t"):
+            if candidate in header:
+                return candidate.decode()
+    return ","
+
+
 def clip(text: str) -> str:
     return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + f"... [{len(text)} chars]"
 
@@ -146,8 +160,8 @@ def _jsonl_records(path: Path) -> Iterator[Record]:
 
 def _csv_records(path: Path, text_field: str) -> Iterator[Record]:
     src = str(path)
-    delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
     with _open_binary(path) as fh:
+        delimiter = csv_delimiter(path, fh.peek(1 << 16))
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
         reader = csv.DictReader(text, delimiter=delimiter)
         try:
@@ -240,6 +254,8 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"{parent}: output folder does not exist")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected a file name")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
     except OSError as exc:
@@ -247,7 +263,10 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write there ({exc.strerror})") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -24,7 +24,7 @@ from typing import IO, Any
 import numpy as np
 
 from .formats import FieldMap, detect_format, has_field, resolve_fields, unwrap_document
-from .io import GzipReader, InputError, require_field
+from .io import GzipReader, InputError, csv_delimiter, require_field
 from .jsonparse import TOO_DEEP, loads
 
 __all__ = [
@@ -406,9 +406,9 @@ def _array_items(fh: IO[str]) -> Iterator[tuple[int, Any]]:
 
 
 def _csv_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
-    delimiter = "\t" if ".tsv" in [s.lower() for s in source.path.suffixes] else ","
     csv.field_size_limit(MAX_LINE_BYTES)
     with _open(source.path) as fh:
+        delimiter = csv_delimiter(source.path, fh.peek(1 << 16))
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
         reader = csv.reader(text, delimiter=delimiter)
         try:

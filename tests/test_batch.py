@@ -490,3 +490,13 @@ def test_mmap_threshold_is_fixed_on_glibc():
                          check=True).stdout.strip()
     glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
     assert out == str(glibc)
+
+
+def test_semicolon_csv_is_read_as_excel_writes_it(tmp_path, model):
+    src = tmp_path / "excel.csv"
+    src.write_bytes("\ufefftext;post_id;author\n\"hola; qué tal\";p1;ana\n"
+                    "where is this from?;p1;bo\n".encode())
+    out = tmp_path / "o"
+    score_files([str(src)], out, model=model, jobs=1, out_format="jsonl")
+    assert summary(out)["rows_scored"] == 2
+    assert read(out, "posts", "jsonl")["unique_commenters"].tolist() == [2]

@@ -140,3 +140,19 @@ def test_truncated_gzip_is_one_line_error_for_every_command(tmp_path):
             "file ended before the end-of-stream marker was reached); repair or recompress "
             "the file"], args
     assert not out.exists() and not (tmp_path / "scored").exists()  # met before any output
+
+
+def test_semicolon_csv_and_a_folder_given_as_output_file(tmp_path):
+    src = tmp_path / "excel.csv.gz"
+    src.write_bytes(gzip.compress(b"id;text\n1;where is this from?\n2;\"so pretty; wow\"\n"))
+    result = run("classify", str(src))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(x)["id"] for x in result.stdout.splitlines()] == ["1", "2"]
+    folder = tmp_path / "out.jsonl"
+    folder.mkdir()
+    for args in (("classify", str(src), "--out", str(folder)),
+                 ("evaluate", str(FIXTURES / "labeled_comments.jsonl"), "--json", str(folder))):
+        result = run(*args)
+        assert result.returncode == 2
+        assert result.stderr.strip() == f"commentqa: error: {folder}: is a folder, expected a " \
+                                        "file name"
