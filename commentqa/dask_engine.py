@@ -182,12 +182,17 @@ def _scored_rows(part: pd.DataFrame) -> pd.DataFrame:
     return part[part[REJECT_COLUMN].isna()] if REJECT_COLUMN in part else part
 
 
-def _partition_counts(part: pd.DataFrame) -> pd.DataFrame:
-    return PostTally.from_scored(_scored_rows(part)).counts.reset_index()
+_PAIR = "_pair"  # True on a (post, commenter) row, False on a post's counts
 
 
-def _partition_commenters(part: pd.DataFrame) -> pd.DataFrame:
-    return PostTally.from_scored(_scored_rows(part)).commenters
+def _partition_tally(part: pd.DataFrame) -> pd.DataFrame:
+    """One partition's tally as one frame, so that it is computed once: a row of counts per
+    post, then a row per (post, commenter) pair (counts 0 there)."""
+    tally = PostTally.from_scored(_scored_rows(part))
+    counts = tally.counts.reset_index()
+    counts["key"], counts[_PAIR] = np.uint64(0), False
+    pairs = tally.commenters.assign(**{c: np.int64(0) for c in TALLY_COLUMNS}, **{_PAIR: True})
+    return pd.concat([counts, pairs[counts.columns]], ignore_index=True)
 
 
 def post_counts(scored: dd.DataFrame, *, split_out: int | None = None) -> dd.DataFrame:
@@ -195,13 +200,13 @@ def post_counts(scored: dd.DataFrame, *, split_out: int | None = None) -> dd.Dat
     indexed by ``post_id``: the mergeable tally behind :func:`score_posts`."""
     _require(scored.columns, ["post_id", "label"], "post_counts")
     split_out = split_out or max(1, scored.npartitions // 16)
-    counts_meta = pd.DataFrame({"post_id": pd.Series(dtype=object),
-                                **{c: pd.Series(dtype=np.int64) for c in TALLY_COLUMNS}})
-    counts = (scored.map_partitions(_partition_counts, meta=counts_meta)
+    meta = pd.DataFrame({"post_id": pd.Series(dtype=object),
+                         **{c: pd.Series(dtype=np.int64) for c in TALLY_COLUMNS},
+                         "key": pd.Series(dtype=np.uint64), _PAIR: pd.Series(dtype=bool)})
+    tallies = scored.map_partitions(_partition_tally, meta=meta)
+    counts = (tallies[~tallies[_PAIR]][["post_id", *TALLY_COLUMNS]]
               .groupby("post_id").sum(split_out=split_out))
-    pairs_meta = pd.DataFrame({"post_id": pd.Series(dtype=object),
-                               "key": pd.Series(dtype=np.uint64)})
-    unique = (scored.map_partitions(_partition_commenters, meta=pairs_meta)
+    unique = (tallies[tallies[_PAIR]][["post_id", "key"]]
               .drop_duplicates(split_out=split_out)
               .groupby("post_id").size(split_out=split_out).rename(_UNIQUE))
     return counts.join(unique.to_frame(), how="left")

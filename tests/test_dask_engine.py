@@ -95,6 +95,23 @@ def test_post_counts_merge_across_partitions_and_processes(model):
                                   check_dtype=False)
 
 
+def test_each_partition_is_tallied_once(model, fixture_frame, monkeypatch):
+    from commentqa import dask_engine
+
+    calls = []
+
+    def counted(scored):
+        calls.append(len(scored))
+        return PostTally.from_scored(scored)
+
+    monkeypatch.setattr(dask_engine, "PostTally", type("Counted", (), {
+        "from_scored": staticmethod(counted)}))
+    scored = score_comments(dd.from_pandas(fixture_frame, npartitions=4), model)
+    with dask.config.set(scheduler="synchronous"):
+        score_posts(scored).compute()
+    assert len(calls) == 4
+
+
 def test_a_missing_column_is_one_clear_error(model, fixture_frame):
     ddf = dd.from_pandas(fixture_frame, npartitions=2)
     with pytest.raises(ValueError, match=r"score_comments needs column\(s\) 'body'; the frame "
