@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .formats import Comment, FieldMap, extract, flat_columns
+from .formats import Comment, FieldMap, document_items, extract, flat_columns
 from .heap import fix_mmap_threshold
 from .io import InputError, clip
 from .jsonparse import BadLine, parse_lines
@@ -165,19 +165,27 @@ def _comment_columns(records: list[tuple[int, Any, Any]], source: Source,
     if source.fmt == "flat" and (all(type(r) is dict for r in objects)
                                  or all(isinstance(r, Mapping) for r in objects)):
         columns, keep, problems = flat_columns(objects, source.fields, source.context)
-        for k, problem in problems:
-            line, _, raw = records[k]
-            rejects.append(_reject(source, line, problem, _text_of(raw)))
-        return columns, [records[k][0] for k in keep]
+        # An API page or media document on a line (saved page after page) holds comments:
+        # such chunks take the record-by-record path below, which unwraps them.
+        if not any(document_items(objects[k]) is not None for k, _ in problems):
+            for k, problem in problems:
+                line, _, raw = records[k]
+                rejects.append(_reject(source, line, problem, _text_of(raw)))
+            return columns, [records[k][0] for k in keep]
     comments: list[Comment] = []
     lines: list[int] = []
     for line, record, raw in records:
-        for part in extract(record, source.fmt, source.fields, source.context):
-            if isinstance(part, str):
-                rejects.append(_reject(source, line, part, _text_of(raw)))
-            else:
-                comments.append(part)
-                lines.append(line)
+        document = document_items(record)
+        items, context = (record,), source.context
+        if document is not None:
+            items, context = document[0], {**source.context, **document[1]}
+        for item in items:
+            for part in extract(item, source.fmt, source.fields, context):
+                if isinstance(part, str):
+                    rejects.append(_reject(source, line, part, _text_of(raw)))
+                else:
+                    comments.append(part)
+                    lines.append(line)
     if not comments:
         return {name: [] for name in Comment._fields}, lines
     return dict(zip(Comment._fields, map(list, zip(*comments)))), lines

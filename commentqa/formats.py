@@ -32,6 +32,7 @@ __all__ = [
     "Comment",
     "FieldMap",
     "detect_format",
+    "document_items",
     "extract",
     "flat_columns",
     "has_field",
@@ -161,6 +162,12 @@ def _document_items(record: Mapping[str, Any]) -> tuple[list, dict[str, Any]] | 
     if isinstance(record.get("data"), list) and "text" not in record:
         return record["data"], {}
     return None
+
+
+def document_items(record: Any) -> tuple[list, dict[str, Any]] | None:
+    """The records inside ``record`` and what it says about them, if it is an API page or
+    media document; None for anything else."""
+    return _document_items(record) if isinstance(record, Mapping) else None
 
 
 def unwrap_document(record: Any) -> tuple[list, dict[str, Any]]:

@@ -500,3 +500,30 @@ def test_semicolon_csv_is_read_as_excel_writes_it(tmp_path, model):
     score_files([str(src)], out, model=model, jobs=1, out_format="jsonl")
     assert summary(out)["rows_scored"] == 2
     assert read(out, "posts", "jsonl")["unique_commenters"].tolist() == [2]
+
+
+@pytest.mark.parametrize("export", ["instagram_graph_media.json", "youtube_comment_threads.json"])
+def test_api_documents_saved_one_per_line_are_unwrapped(tmp_path, model, export):
+    """Pages saved as ``curl`` writes them (one line) or appended page after page (JSONL)
+    give the comments of the same document pretty-printed."""
+    doc = json.loads((EXPORTS / export).read_text(encoding="utf-8"))
+    line = json.dumps(doc, ensure_ascii=False)
+    one_line = tmp_path / "page.json"
+    one_line.write_text(line + "\n", encoding="utf-8")
+    whole = tmp_path / "whole"
+    score_files([str(EXPORTS / export)], whole, model=model, jobs=1, out_format="jsonl")
+    expected = read(whole)
+    got = tmp_path / "line"
+    score_files([str(one_line)], got, model=model, jobs=1, out_format="jsonl")
+    assert summary(got)["rows_rejected"] == summary(whole)["rows_rejected"]
+    pd.testing.assert_frame_equal(read(got), expected)
+    assert read(got, "posts").equals(read(whole, "posts"))
+
+    pages = tmp_path / "pages.jsonl"  # the same document twice: its ids are then duplicates
+    pages.write_text(line + "\n" + line + "\n", encoding="utf-8")
+    done = score_files([str(pages)], tmp_path / "pages", model=model, jobs=1)
+    assert done.rows_scored == len(expected)
+    assert done.rows_read == done.rows_scored + done.rows_rejected
+    rejects = [json.loads(x) for x in
+               (tmp_path / "pages" / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {r["line"] for r in rejects if "duplicate comment id" in r["reason"]} == {2}
