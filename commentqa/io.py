@@ -212,17 +212,18 @@ def _checked(rec: Record, text_field: str) -> Record:
 
 
 def require_field(path: str | os.PathLike, records: list[Mapping[str, Any]], name: str, *,
-                  kind: str = "field", has: Callable[[Mapping[str, Any]], bool] | None = None
-                  ) -> None:
+                  kind: str = "field", has: Callable[[Mapping[str, Any]], bool] | None = None,
+                  option: str = "--text-field") -> None:
     """Raise :class:`InputError` when none of a file's first ``records`` has the field
     ``name`` (``has`` tells, by default a plain key test): a field-mapping mistake, said once
-    rather than as a reject per row. ``kind`` names it to the user (``field``, ``column``)."""
+    rather than as a reject per row. ``kind`` names it to the user (``field``, ``column``),
+    ``option`` the command-line option that chooses it."""
     has = has or (lambda record: name in record)
     if records and not any(has(r) for r in records):
         seen = list(dict.fromkeys(str(k) for r in records for k in r))
         listed = ", ".join(seen[:20]) + (", ..." if len(seen) > 20 else "")
         raise InputError(f"{path}: no {kind} {name!r} in its first {len(records)} records "
-                         f"({kind}s: {listed}); choose one with --text-field")
+                         f"({kind}s: {listed}); choose one with {option}")
 
 
 def read_records(path: str | os.PathLike, text_field: str = "text") -> Iterator[Record]:

@@ -201,10 +201,15 @@ def open_source(path: Path, fmt: str = "auto", fields: FieldMap | None = None) -
     source.fmt = detect_format(sample) if fmt == "auto" else fmt
     if source.fmt == "flat":
         source.fields = resolve_fields(sample, source.fields)
-        name = source.fields.text or "text"
-        require_field(source.path, [r for r in sample if isinstance(r, Mapping)], name,
-                      kind="column" if source.container in ("csv", "parquet") else "field",
-                      has=lambda record: has_field(record, name))
+        records = [r for r in sample if isinstance(r, Mapping)]
+        kind = "column" if source.container in ("csv", "parquet") else "field"
+        # The text field, and every field the user named: a name no record has is a typo.
+        named = {"text": source.fields.text or "text"}
+        named.update((role, name) for role, name in (fields or FieldMap()).roles().items()
+                     if name is not None and role != "text")
+        for role, name in named.items():
+            require_field(source.path, records, name, kind=kind, option=f"--{role}-field",
+                          has=lambda record, name=name: has_field(record, name))
     return source
 
 

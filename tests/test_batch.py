@@ -527,3 +527,18 @@ def test_api_documents_saved_one_per_line_are_unwrapped(tmp_path, model, export)
     rejects = [json.loads(x) for x in
                (tmp_path / "pages" / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {r["line"] for r in rejects if "duplicate comment id" in r["reason"]} == {2}
+
+
+def test_a_named_field_no_record_has_is_one_clear_error(tmp_path, model):
+    src = FIXTURES / "comments.jsonl"
+    for role in ("post", "id", "parent", "author"):
+        fields = FieldMap(**{role: "nope"})
+        with pytest.raises(InputError, match=rf"no field 'nope' in its first \d+ records "
+                                             rf"\(fields: .*\); choose one with --{role}-field"):
+            score_files([str(src)], tmp_path / role, model=model, fields=fields, jobs=1)
+    # A named field that some records lack is fine: those rows just have no value for it.
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"text": "wow", "vid": "v1"}\n{"text": "link pls"}\n', encoding="utf-8")
+    done = score_files([str(mixed)], tmp_path / "mixed", model=model,
+                       fields=FieldMap(post="vid"), jobs=1)
+    assert done.rows_scored == 2 and done.posts == 1
