@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .formats import Comment, FieldMap, document_items, extract, flat_columns
+from .formats import Comment, FieldMap, document_items, extract, flat_columns, unwrap_document
 from .heap import fix_mmap_threshold
 from .io import InputError, clip
 from .jsonparse import BadLine, parse_lines
@@ -175,10 +175,8 @@ def _comment_columns(records: list[tuple[int, Any, Any]], source: Source,
     comments: list[Comment] = []
     lines: list[int] = []
     for line, record, raw in records:
-        document = document_items(record)
-        items, context = (record,), source.context
-        if document is not None:
-            items, context = document[0], {**source.context, **document[1]}
+        items, found = unwrap_document(record)
+        context = {**source.context, **found} if found else source.context
         for item in items:
             for part in extract(item, source.fmt, source.fields, context):
                 if isinstance(part, str):

@@ -53,12 +53,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     data = read_labeled(args.input, args.text_field, args.label_field)
     given = args.model or ["default"]
     models = [load_model(None if m == "default" else m) for m in given]
-    names = [m.name if [n.name for n in models].count(m.name) == 1 else f"{m.name} ({arg})"
-             for m, arg in zip(models, given)]
-    figures = evaluate_models(models, data, names=names, resamples=args.resamples,
+    figures = evaluate_models(models, data, given=given, resamples=args.resamples,
                               seed=args.seed)
-    for model, arg in zip(figures["models"], given):
-        model["given"] = arg
     print(f"{figures['rows_used']} labeled comments of {figures['rows_read']} rows in "
           f"{data.source}" + (f"; {len(data.skipped)} skipped" if data.skipped else ""))
     for row in figures["skipped"][:5]:

@@ -142,18 +142,24 @@ def classification_report(gold: Sequence[str], pred: Sequence[str]) -> dict:
 
 
 def evaluate_models(models: Sequence[CommentModel], data: LabeledComments, *,
-                    names: Sequence[str] | None = None, resamples: int = 2000,
+                    given: Sequence[str] | None = None, resamples: int = 2000,
                     level: float = 0.9, seed: int = 0) -> dict:
     """Every figure of ``models`` on ``data``: each model's :func:`classification_report`,
     then each later model against the first (:func:`paired_bootstrap`), and the rows
-    skipped (``rows_read == rows_used + len(skipped)``)."""
-    names = list(names or [m.name for m in models])
+    skipped (``rows_read == rows_used + len(skipped)``).
+
+    ``given`` is how the user named each model (a path, ``default``): it is recorded, and
+    tells apart models whose name and version are the same.
+    """
+    given = list(given or [m.name for m in models])
+    names = [m.name for m in models]
+    names = [n if names.count(n) == 1 else f"{n} ({g})" for n, g in zip(names, given)]
     preds = [m.predict(data.texts) for m in models]
     return {
         "source": data.source, "rows_read": data.rows_read, "rows_used": len(data.gold),
         "skipped": [{"line": line, "reason": reason} for line, reason in data.skipped],
-        "models": [{"model": name, **classification_report(data.gold, pred)}
-                   for name, pred in zip(names, preds)],
+        "models": [{"model": name, "given": g, **classification_report(data.gold, pred)}
+                   for name, g, pred in zip(names, given, preds)],
         "paired_differences": [_difference(names[0], name, paired_bootstrap(
             data.gold, preds[0], pred, resamples=resamples, level=level, seed=seed))
             for name, pred in zip(names[1:], preds[1:])],

@@ -173,11 +173,7 @@ def document_items(record: Any) -> tuple[list, dict[str, Any]] | None:
 def unwrap_document(record: Any) -> tuple[list, dict[str, Any]]:
     """The records inside an API page or media document, and what it says about them
     (``post_id``, ``owner``). A plain record is returned as a list of one."""
-    if isinstance(record, Mapping):
-        found = _document_items(record)
-        if found is not None:
-            return found
-    return [record], {}
+    return document_items(record) or ([record], {})
 
 
 def _as_id(value: Any) -> str | None:

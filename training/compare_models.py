@@ -60,11 +60,9 @@ def main(argv: list[str] | None = None) -> int:
              if data.skipped else ""))
 
     models = [load_model(None if name == "default" else name) for name in args.models]
-    names = [m.name if [n.name for n in models].count(m.name) == 1 else f"{m.name} ({arg})"
-             for m, arg in zip(models, args.models)]
-    figures = evaluate_models(models, data, names=names, resamples=args.resamples,
+    figures = evaluate_models(models, data, given=args.models, resamples=args.resamples,
                               level=args.level, seed=args.seed)
-    width = max(map(len, names)) + 2
+    width = max(len(m["model"]) for m in figures["models"]) + 2
     print(f"\n{'model':<{width}}{'macro-F1':>9}{'accuracy':>9}"
           + "".join(f"{label[:12]:>14}" for label in LABELS))
     for model in figures["models"]:
