@@ -18,6 +18,7 @@ from .outputs import OUTPUT_FORMATS
 from .persistence import ModelLoadError, load_model
 from .progress import Progress
 from .sources import expand_inputs
+from .training import DEFAULT_C, MIN_ROWS_PER_LABEL, TrainingData, train_model
 
 EXIT_USAGE = 2  # bad input, output or model: the user can fix it
 
@@ -76,6 +77,37 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json:
         with atomic_output(args.json) as fh:
             fh.write(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    parts = [read_labeled(path, args.text_field, args.label_field, group_field=args.group_field,
+                          lang_field=args.lang_field) for path in args.inputs]
+    data = TrainingData.from_files(parts)
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr))
+    say(f"{len(data.gold)} labeled comments of {data.rows_read} rows in {len(parts)} "
+        f"file{'s' if len(parts) != 1 else ''}: " + ", ".join(
+            f"{label} {data.gold.count(label)}" for label in LABELS)
+        + (f"; {len(data.skipped)} skipped" if data.skipped else ""))
+    for source, line, reason in data.skipped[:5]:
+        say(f"  skipped {source} line {line}: {reason}")
+    if len(data.skipped) > 5:
+        say(f"  ... {len(data.skipped) - 5} more skipped")
+    conflicts = data.conflicts()
+    if conflicts:
+        (a_src, a_line), (b_src, b_line) = conflicts[0]
+        say(f"  warning: {len(conflicts)} texts are labeled differently on different rows "
+            f"(first: {a_src} line {a_line} and {b_src} line {b_line})")
+    command = "commentqa " + " ".join(sys.argv[1:]) if args.record_command else None
+    result = train_model(data, args.out, name=args.name, version=args.version, C=args.C,
+                         folds=args.folds, seed=args.seed, jobs=args.jobs, command=command,
+                         log=say)
+    cv = result.cross_validation
+    figures = (f"cross-validated macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}"
+               if cv else "not cross-validated")
+    print(f"saved {result.path} (C={result.C:g}; {figures})")
+    say(f"measure it on comments it never saw: commentqa evaluate LABELED --model default "
+        f"--model {result.path}")
     return 0
 
 
@@ -147,6 +179,39 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bootstrap resamples when comparing (default: 2000)")
     e.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
     e.set_defaults(func=_evaluate)
+
+    t = sub.add_parser(
+        "train", help="train a model on your labeled comments",
+        description="Train a model on labeled comments (JSONL or CSV files, optionally .gz; "
+        f"labels {', '.join(LABELS)}, each with at least {MIN_ROWS_PER_LABEL} rows): "
+        "cross-validate each --C, fit the best on all rows and save OUT/NAME-vVERSION "
+        "(model.joblib, meta.json, model card README.md), which --model accepts everywhere. "
+        "Rows without a usable text or label are skipped and counted.")
+    t.add_argument("inputs", nargs="+", metavar="LABELED", help="labeled .jsonl or .csv files")
+    t.add_argument("--version", required=True, help="the model's version, e.g. 1.0.0")
+    t.add_argument("--name", default="commentqa-custom",
+                   help="the model's name (default: commentqa-custom)")
+    t.add_argument("--out", default="models",
+                   help="folder the model folder is created in (default: models)")
+    t.add_argument("--text-field", default="text", help="field holding the comment text")
+    t.add_argument("--label-field", default="label", help="field holding the label")
+    t.add_argument("--group-field", default=None,
+                   help="hold out whole groups in cross-validation (a post id, a labeler's "
+                   "batch): comments of one group are never split between train and test")
+    t.add_argument("--lang-field", default="lang",
+                   help="field holding the language, for per-language figures (default: lang)")
+    t.add_argument("--C", type=float, nargs="+", default=[DEFAULT_C],
+                   help=f"inverse L2 strength; several values: the best by cross-validated "
+                   f"macro-F1 is kept (default: {DEFAULT_C:g})")
+    t.add_argument("--folds", type=int, default=5,
+                   help="cross-validation folds; 0 skips cross-validation (default: 5)")
+    t.add_argument("--jobs", type=_positive, default=None,
+                   help="processes for cross-validation (default: one per core, at most --folds)")
+    t.add_argument("--seed", type=int, default=0, help="seed of folds and solver (default: 0)")
+    t.add_argument("--no-record-command", dest="record_command", action="store_false",
+                   help="do not store this command line in meta.json")
+    t.add_argument("--quiet", action="store_true", help="print only the saved folder")
+    t.set_defaults(func=_train)
     return parser
 
 

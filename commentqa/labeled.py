@@ -1,4 +1,5 @@
-"""Reading labeled comments (JSONL or CSV) for evaluation, with every skipped row accounted for."""
+"""Reading labeled comments (JSONL or CSV) for evaluation and training, every skipped row
+accounted for."""
 
 from __future__ import annotations
 
@@ -14,27 +15,46 @@ __all__ = ["LabeledComments", "read_labeled"]
 
 @dataclass
 class LabeledComments:
-    """The usable rows of a labeled file, and ``(line, reason)`` of every row skipped."""
+    """The usable rows of a labeled file, and ``(line, reason)`` of every row skipped.
+
+    ``groups`` and ``langs`` hold each usable row's value of the group and language fields
+    when :func:`read_labeled` was asked for them (``None`` where a row has no value), else
+    they are empty. ``lines`` holds each usable row's line number.
+    """
 
     source: str
     texts: list[str] = field(default_factory=list)
     gold: list[str] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    groups: list[str | None] = field(default_factory=list)
+    langs: list[str | None] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
         return len(self.gold) + len(self.skipped)
 
 
+def _value(data: dict, name: str | None) -> str | None:
+    if name is None:
+        return None
+    value = data.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return str(value)
+
+
 def read_labeled(path: str | os.PathLike, text_field: str = "text",
-                 label_field: str = "label") -> LabeledComments:
+                 label_field: str = "label", *, group_field: str | None = None,
+                 lang_field: str | None = None) -> LabeledComments:
     """Texts and gold labels of a JSONL or CSV file (``.gz`` too).
 
     A label is read case- and space-insensitively (``" Question"`` is ``question``). A row is
     skipped, with its line and reason, when its text is unusable (as ``commentqa classify``
     rejects it) or its label is missing or not one of :data:`~commentqa.LABELS` (``unclear``
-    rows, say). Raises :class:`~commentqa.io.InputError` when the file cannot be read or no
-    row is usable.
+    rows, say). ``group_field`` and ``lang_field`` name optional fields read as strings into
+    ``groups`` and ``langs``. Raises :class:`~commentqa.io.InputError` when the file cannot be
+    read or no row is usable.
     """
     path = Path(path)
     out = LabeledComments(str(path))
@@ -47,6 +67,11 @@ def read_labeled(path: str | os.PathLike, text_field: str = "text",
         if label in LABELS:
             out.texts.append(rec.data[text_field])
             out.gold.append(label)
+            out.lines.append(rec.line)
+            if group_field is not None:
+                out.groups.append(_value(rec.data, group_field))
+            if lang_field is not None:
+                out.langs.append(_value(rec.data, lang_field))
         elif value is None or value == "":
             out.skipped.append((rec.line, f"no label in field {label_field!r}"))
         else:
@@ -57,4 +82,7 @@ def read_labeled(path: str | os.PathLike, text_field: str = "text",
         raise InputError(f"{path}: no row with a text and a label among "
                          f"{', '.join(LABELS)}{first}; choose fields with --text-field and "
                          "--label-field")
+    if group_field is not None and not any(g is not None for g in out.groups):
+        raise InputError(f"{path}: no row has a value in the group field {group_field!r}; "
+                         "choose one with --group-field")
     return out

@@ -21,9 +21,9 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import load_dev as read_dev
 from model_card import write_model_card
-from train import per_class
 
 from commentqa import LABELS, load_model
+from commentqa.evaluation import classification_report
 from commentqa.persistence import default_model_path
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -57,7 +57,7 @@ def evaluate(model, rows: list[dict]) -> dict:
         "macro_f1": round(float(f1_score(gold, pred, average="macro", labels=list(LABELS),
                                            zero_division=0)), 4),
         "accuracy": round(float(accuracy_score(gold, pred)), 4),
-        "per_class": per_class(gold, pred),
+        "per_class": classification_report(gold, pred)["per_class"],
         "confusion": confusion_matrix(gold, pred, labels=list(LABELS)).tolist(),
         **{f"per_{k}": v for k, v in groups.items()},
     }

@@ -17,50 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-from sklearn.model_selection import GroupKFold, cross_val_predict
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import DATA_DIR, corpus_files, corpus_sha256, read_corpus_by_file
 from model_card import write_model_card
 
-from commentqa import LABELS, build_pipeline, save_model
-
-MIN_LANG_ROWS_FOR_METRICS = 30  # smaller language groups get too noisy a macro-F1
-
-
-def per_class(y_true, y_pred) -> dict[str, dict[str, float]]:
-    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=list(LABELS),
-                                                 zero_division=0)
-    return {label: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
-                    "f1": round(float(f[i]), 4), "support": int(s[i])}
-            for i, label in enumerate(LABELS)}
-
-
-def cross_validate(texts, labels, langs, groups, *, folds: int, C: float) -> dict:
-    """Out-of-fold figures; whole corpus files are held out together (see select_params)."""
-    cv = GroupKFold(n_splits=folds)
-    pred = cross_val_predict(build_pipeline(C=C), texts, labels, cv=cv, groups=groups)
-    by_lang = collections.defaultdict(list)
-    for i, lang in enumerate(langs):
-        by_lang[lang].append(i)
-    per_lang = {}
-    for lang, idx in sorted(by_lang.items(), key=lambda kv: -len(kv[1])):
-        if len(idx) >= MIN_LANG_ROWS_FOR_METRICS:
-            yt, yp = np.asarray(labels)[idx], np.asarray(pred)[idx]
-            per_lang[lang] = {"n": len(idx),
-                              "macro_f1": round(float(f1_score(yt, yp, average="macro",
-                                                               labels=sorted(set(yt)))), 4),
-                              "accuracy": round(float(accuracy_score(yt, yp)), 4)}
-    return {
-        "folds": folds,
-        "scheme": "GroupKFold by corpus file",
-        "macro_f1": round(float(f1_score(labels, pred, average="macro")), 4),
-        "accuracy": round(float(accuracy_score(labels, pred)), 4),
-        "per_class": per_class(labels, pred),
-        "per_language": per_lang,
-    }
+from commentqa import build_pipeline, save_model
+from commentqa.training import cross_validate
 
 
 def main(argv=None) -> int:
@@ -85,11 +49,14 @@ def main(argv=None) -> int:
     print(f"{len(rows)} rows from {len(files)} files: {dict(collections.Counter(labels))}")
 
     t0 = time.perf_counter()
-    cv = cross_validate(texts, labels, langs, groups, folds=args.folds, C=args.C)
+    with threadpool_limits(limits=1):  # one BLAS thread: see commentqa.training
+        cv = cross_validate(texts, labels, C=args.C, folds=args.folds, groups=groups,
+                            langs=langs, seed=args.seed, scheme="GroupKFold by corpus file",
+                            jobs=2)
+        pipeline = build_pipeline(C=args.C, random_state=args.seed).fit(texts, labels)
     print(f"cross-validated macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f} "
           f"({time.perf_counter() - t0:.0f}s)")
 
-    pipeline = build_pipeline(C=args.C, random_state=args.seed).fit(texts, labels)
     data_meta = {
         "files": [p.name for p in files],
         "sha256": corpus_sha256(files),

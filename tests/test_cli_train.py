@@ -1,0 +1,192 @@
+"""``commentqa train``: a model from the user's own labels, saved, loadable, and accounted for."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from conftest import TRAINING_DATA
+from test_cli import COMMAND, LABELS, run
+
+import commentqa
+from commentqa import cli, training
+from commentqa.io import InputError
+from commentqa.labeled import read_labeled
+
+pytestmark = pytest.mark.skipif(COMMAND is None, reason="commentqa console script not installed")
+
+PER_LABEL = 45
+FAST = ("--folds", "2", "--jobs", "1")  # small and quick: the contract, not the accuracy
+
+
+def _labeled_rows(per_label: int = PER_LABEL) -> list[dict]:
+    """Rows from two corpus files, ``per_label`` of each label, with a post id and lang."""
+    rows = []
+    for path in sorted(TRAINING_DATA.glob("p0[45]_*.jsonl")):
+        rows += [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
+    rng = random.Random(0)
+    rng.shuffle(rows)
+    picked = {label: [r for r in rows if r["label"] == label][:per_label] for label in LABELS}
+    out = [{"text": r["text"], "label": r["label"].upper() if i % 7 == 0 else r["label"],
+            "lang": r.get("lang"), "post": f"post-{i % 12}"}
+           for i, r in enumerate(r for label in LABELS for r in picked[label])]
+    rng.shuffle(out)
+    return out
+
+
+def _write(path, rows: list[dict], extra: list[str] = ()) -> None:
+    lines = [json.dumps(r, ensure_ascii=False) for r in rows]
+    path.write_text("\n".join([*lines, *extra]) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One training run, two files, C chosen among two values, grouped folds."""
+    folder = tmp_path_factory.mktemp("train")
+    rows = _labeled_rows()
+    first, second = folder / "a.jsonl", folder / "b.jsonl"
+    # line 3 of b.jsonl repeats a text of a.jsonl with another label
+    clash = {**rows[0], "label": next(x for x in LABELS if x != rows[0]["label"].lower())}
+    _write(first, rows[:100], ['{"text": "meh", "label": "unclear"}', "{oops"])
+    _write(second, [*rows[100:102], clash, *rows[102:]])
+    result = run("train", str(first), str(second), "--version", "1.0.0", "--name", "mine",
+                 "--out", str(folder / "models"), "--group-field", "post", "--C", "0.5", "2",
+                 *FAST)
+    return folder, result, len(rows) + 1
+
+
+def test_train_saves_a_model_that_loads_and_predicts(trained):
+    folder, result, used = trained
+    assert result.returncode == 0, result.stderr
+    target = folder / "models" / "mine-v1.0.0"
+    assert f"saved {target}" in result.stdout
+    assert sorted(p.name for p in (folder / "models").iterdir()) == ["mine-v1.0.0"]
+    assert {p.name for p in target.iterdir()} == {"model.joblib", "meta.json", "README.md"}
+    model = commentqa.load_model(target)
+    assert tuple(model.labels) == LABELS
+    assert set(model.predict(["where is this from?", "🔥🔥🔥"])) <= set(LABELS)
+    assert model.predict_proba(["ok"]).shape == (1, 4)
+
+    meta = json.loads((target / "meta.json").read_text(encoding="utf-8"))
+    data = meta["training_data"]
+    assert data["files"] == ["a.jsonl", "b.jsonl"] and len(data["sha256"]) == 64
+    assert data["rows"] == used and data["rows_skipped"] == 2
+    assert sum(data["labels"].values()) == used
+    assert data["groups"] == 12 and data["conflicting_texts"] == 1
+    cv = meta["cross_validation"]
+    assert cv["folds"] == 2 and cv["scheme"] == "GroupKFold by group"
+    assert set(cv["per_class"]) == set(LABELS) and 0 < cv["macro_f1"] <= 1
+    assert sum(map(sum, cv["confusion"])) == used
+    assert meta["trained_with"].startswith("commentqa train ")
+
+    card = (target / "README.md").read_text(encoding="utf-8")
+    for heading in ("Intended use", "Training data", "Metrics", "Known limits"):
+        assert heading in card
+    assert "development set" not in card and "a.jsonl, b.jsonl" in card
+
+
+def test_the_best_C_by_cross_validation_is_kept(trained):
+    folder, result, _ = trained
+    meta = json.loads((folder / "models" / "mine-v1.0.0" / "meta.json").read_text("utf-8"))
+    candidates = meta["params"]["C_candidates"]
+    assert [c["C"] for c in candidates] == [0.5, 2.0]
+    best = max(candidates, key=lambda c: c["macro_f1"])
+    assert meta["params"]["C"] == best["C"]
+    assert meta["cross_validation"]["macro_f1"] == best["macro_f1"]
+    assert "cross-validating C=0.5" in result.stderr and "cross-validating C=2" in result.stderr
+
+
+def test_skipped_rows_and_conflicts_are_reported(trained):
+    _, result, used = trained
+    assert f"{used} labeled comments of {used + 2} rows in 2 files" in result.stderr
+    assert "a.jsonl line 101: label 'unclear' is not one of" in result.stderr
+    assert "a.jsonl line 102: invalid JSON" in result.stderr
+    assert "1 texts are labeled differently" in result.stderr
+    assert "b.jsonl line 3" in result.stderr
+
+
+def test_an_existing_version_is_never_overwritten(trained):
+    folder, _, _ = trained
+    before = (folder / "models" / "mine-v1.0.0" / "model.joblib").stat().st_mtime_ns
+    result = run("train", str(folder / "a.jsonl"), "--version", "1.0.0", "--name", "mine",
+                 "--out", str(folder / "models"), *FAST)
+    assert result.returncode == 2
+    assert "exists; model versions are never overwritten" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (folder / "models" / "mine-v1.0.0" / "model.joblib").stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--version", "one"), "is not a semantic version"),
+    (("--version", "1.0.0", "--name", "../evil"), "model name '../evil'"),
+    (("--version", "1.0.0", "--folds", "1"), "--folds 1"),
+    (("--version", "1.0.0", "--C", "0"), "C must be positive"),
+    (("--version", "1.0.0", "--folds", "0", "--C", "1", "4"), "needs cross-validation"),
+    (("--version", "1.0.0", "--group-field", "nope"), "no row has a value in the group field"),
+    (("--version", "1.0.0", "--group-field", "post", "--folds", "13"),
+     "12 groups are too few for 13-fold"),
+])
+def test_user_mistakes_are_one_line_errors(tmp_path, capsys, args, message):
+    data = tmp_path / "mine.jsonl"
+    _write(data, _labeled_rows())
+    assert cli.main(["train", str(data), "--out", str(tmp_path / "models"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.strip().splitlines()[-1].startswith("commentqa: error: ")
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+def test_a_label_with_too_few_rows_is_refused(tmp_path):
+    rows = [r for r in _labeled_rows() if r["label"].lower() != "spam"]
+    rows += [r for r in _labeled_rows() if r["label"].lower() == "spam"][:3]
+    data = tmp_path / "mine.jsonl"
+    _write(data, rows)
+    result = run("train", str(data), "--version", "1.0.0", "--out", str(tmp_path), *FAST)
+    assert result.returncode == 2
+    assert (f"every label needs at least {training.MIN_ROWS_PER_LABEL} rows to train and "
+            "calibrate a model; too few: spam 3") in result.stderr
+
+
+def test_no_cross_validation_and_a_csv_input(tmp_path, capsys):
+    data = tmp_path / "mine.csv"
+    rows = _labeled_rows(per_label=15)
+    data.write_text("text;label\n" + "".join(
+        f'"{r["text"].replace(chr(34), chr(34) * 2)}";{r["label"]}\n' for r in rows),
+        encoding="utf-8")
+    code = cli.main(["train", str(data), "--version", "0.1.0", "--out", str(tmp_path / "m"),
+                     "--folds", "0", "--C", "1", "--quiet", "--no-record-command"])
+    assert code == 0
+    target = tmp_path / "m" / "commentqa-custom-v0.1.0"
+    assert capsys.readouterr().out.strip() == f"saved {target} (C=1; not cross-validated)"
+    meta = json.loads((target / "meta.json").read_text(encoding="utf-8"))
+    assert meta["cross_validation"] is None and meta["params"]["C_candidates"] == []
+    assert meta["trained_with"] is None and meta["training_data"]["rows"] == len(rows)
+    assert "Not cross-validated." in (target / "README.md").read_text(encoding="utf-8")
+    commentqa.load_model(target)
+
+
+def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
+    data = tmp_path / "mine.jsonl"
+    _write(data, _labeled_rows(per_label=15))
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(training, "write_model_card", full_disk)
+    parts = [read_labeled(data)]
+    with pytest.raises(InputError, match=r"cannot write the model there \(No space left"):
+        training.train_model(training.TrainingData.from_files(parts), tmp_path / "models",
+                             name="m", version="1.0.0", C=[1.0], folds=0)
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+def test_an_output_that_is_a_file_is_a_one_line_error(tmp_path):
+    data = tmp_path / "mine.jsonl"
+    _write(data, _labeled_rows(per_label=15))
+    blocker = tmp_path / "models"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = run("train", str(data), "--version", "1.0.0", "--out", str(blocker),
+                 "--folds", "0", "--C", "1")
+    assert result.returncode == 2
+    assert "cannot write the model there" in result.stderr
+    assert "Traceback" not in result.stderr
