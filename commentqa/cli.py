@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 
 from . import __version__
@@ -93,12 +94,16 @@ def _train(args: argparse.Namespace) -> int:
         say(f"  skipped {source} line {line}: {reason}")
     if len(data.skipped) > 5:
         say(f"  ... {len(data.skipped) - 5} more skipped")
-    conflicts = data.conflicts()
+    repeated, conflicts = data.repeats()
+    if repeated:
+        say(f"  note: {repeated} of the rows repeat{'s' if repeated == 1 else ''} the text of "
+            "an earlier row")
     if conflicts:
         (a_src, a_line), (b_src, b_line) = conflicts[0]
-        say(f"  warning: {len(conflicts)} texts are labeled differently on different rows "
+        say(f"  warning: {len(conflicts)} of the texts {'is' if len(conflicts) == 1 else 'are'} "
+            "labeled differently on different rows "
             f"(first: {a_src} line {a_line} and {b_src} line {b_line})")
-    command = "commentqa " + " ".join(sys.argv[1:]) if args.record_command else None
+    command = shlex.join(["commentqa", *args.argv]) if args.record_command else None
     result = train_model(data, args.out, name=args.name, version=args.version, C=args.C,
                          folds=args.folds, seed=args.seed, jobs=args.jobs, command=command,
                          log=say)
@@ -216,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # as given, for the record a trained model keeps
     try:
         return args.func(args)
     except (InputError, ModelLoadError) as exc:

@@ -82,7 +82,4 @@ def read_labeled(path: str | os.PathLike, text_field: str = "text",
         raise InputError(f"{path}: no row with a text and a label among "
                          f"{', '.join(LABELS)}{first}; choose fields with --text-field and "
                          "--label-field")
-    if group_field is not None and not any(g is not None for g in out.groups):
-        raise InputError(f"{path}: no row has a value in the group field {group_field!r}; "
-                         "choose one with --group-field")
     return out

@@ -58,6 +58,8 @@ def _data_section(data: dict, description: str | None) -> str:
             lines.append(f"- {key}: {data[key]}")
     if data.get("rows_skipped"):
         lines.append(f"- rows skipped (no usable text or label): {data['rows_skipped']}")
+    if data.get("repeated_texts"):
+        lines.append(f"- rows repeating an earlier row's text: {data['repeated_texts']}")
     if data.get("conflicting_texts"):
         lines.append(f"- texts given different labels on different rows: "
                      f"{data['conflicting_texts']}")

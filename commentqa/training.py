@@ -56,7 +56,8 @@ class TrainingData:
     @classmethod
     def from_files(cls, parts: Sequence[LabeledComments]) -> TrainingData:
         """Join what :func:`~commentqa.labeled.read_labeled` read from each file. A row
-        without a group value (when groups were read) is a group of its own."""
+        without a group value (when groups were read) is a group of its own; no group value
+        in any file is an :class:`InputError`."""
         data = cls()
         digest = hashlib.sha256()
         grouped = any(p.groups for p in parts)
@@ -77,23 +78,30 @@ class TrainingData:
             data.langs += [lang or "und" for lang in (part.langs or [None] * len(part.gold))]
             data.skipped += [(part.source, line, reason) for line, reason in part.skipped]
         data.digest = digest.hexdigest()
+        if grouped and all(g.startswith("\0") for g in data.groups):
+            raise InputError(f"{', '.join(data.sources)}: no row has a value in the group "
+                             "field; choose one with --group-field")
         return data
 
     @property
     def rows_read(self) -> int:
         return len(self.gold) + len(self.skipped)
 
-    def conflicts(self) -> list[tuple[tuple[str, int], tuple[str, int]]]:
-        """Pairs of rows whose texts (stripped) are equal but whose labels differ: the first
-        row of each such text and the first row that contradicts it."""
+    def repeats(self) -> tuple[int, list[tuple[tuple[str, int], tuple[str, int]]]]:
+        """Rows whose text (stripped) an earlier row has, and for each text labeled
+        differently on different rows, (source, line) of its first row and of the first row
+        that contradicts it. Repeated texts can sit on both sides of a fold and flatter the
+        cross-validated figures."""
         first: dict[str, int] = {}
         found: dict[str, tuple[tuple[str, int], tuple[str, int]]] = {}
+        repeated = 0
         for i, text in enumerate(self.texts):
             key = text.strip()
             j = first.setdefault(key, i)
+            repeated += j != i
             if self.gold[j] != self.gold[i] and key not in found:
                 found[key] = (self.where[j], self.where[i])
-        return list(found.values())
+        return repeated, list(found.values())
 
     def check(self, folds: int) -> None:
         """Raise :class:`InputError` when the data cannot train a four-label model with
@@ -206,7 +214,7 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         raise InputError(f"{target} exists; model versions are never overwritten, choose "
                          "another --version")
     data.check(folds)
-    conflicts = data.conflicts()
+    repeated, conflicts = data.repeats()
 
     if jobs is None:
         jobs = max(1, min(folds, os.cpu_count() or 1))
@@ -235,6 +243,7 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         "languages": dict(collections.Counter(data.langs).most_common())
         if set(data.langs) - {"und"} else {},
         "groups": len(set(data.groups)) if data.groups else None,
+        "repeated_texts": repeated,
         "conflicting_texts": len(conflicts),
     }
     staging = None

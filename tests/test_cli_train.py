@@ -74,6 +74,7 @@ def test_train_saves_a_model_that_loads_and_predicts(trained):
     assert data["rows"] == used and data["rows_skipped"] == 2
     assert sum(data["labels"].values()) == used
     assert data["groups"] == 12 and data["conflicting_texts"] == 1
+    assert data["repeated_texts"] == 1
     cv = meta["cross_validation"]
     assert cv["folds"] == 2 and cv["scheme"] == "GroupKFold by group"
     assert set(cv["per_class"]) == set(LABELS) and 0 < cv["macro_f1"] <= 1
@@ -102,7 +103,8 @@ def test_skipped_rows_and_conflicts_are_reported(trained):
     assert f"{used} labeled comments of {used + 2} rows in 2 files" in result.stderr
     assert "a.jsonl line 101: label 'unclear' is not one of" in result.stderr
     assert "a.jsonl line 102: invalid JSON" in result.stderr
-    assert "1 texts are labeled differently" in result.stderr
+    assert "1 of the rows repeats the text of an earlier row" in result.stderr
+    assert "1 of the texts is labeled differently" in result.stderr
     assert "b.jsonl line 3" in result.stderr
 
 
