@@ -41,7 +41,8 @@ _VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.]+)*\Z")
 @dataclass
 class TrainingData:
     """Labeled comments from one or more files, joined, with every skipped row's file, line
-    and reason. ``groups`` is empty unless a group field was read (see :func:`from_files`)."""
+    and reason (:meth:`from_files`), or built in memory from ``texts`` and ``gold`` (and
+    optionally ``groups`` and ``langs``, one per row)."""
 
     texts: list[str] = field(default_factory=list)
     gold: list[str] = field(default_factory=list)
@@ -100,8 +101,12 @@ class TrainingData:
             j = first.setdefault(key, i)
             repeated += j != i
             if self.gold[j] != self.gold[i] and key not in found:
-                found[key] = (self.where[j], self.where[i])
+                found[key] = (self._where(j), self._where(i))
         return repeated, list(found.values())
+
+    def _where(self, i: int) -> tuple[str, int]:
+        """(source, line) of usable row ``i``; ("", i + 1) for data built in memory."""
+        return self.where[i] if self.where else ("", i + 1)
 
     def check(self, folds: int) -> None:
         """Raise :class:`InputError` when the data cannot train a four-label model with

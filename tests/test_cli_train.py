@@ -192,3 +192,20 @@ def test_an_output_that_is_a_file_is_a_one_line_error(tmp_path):
     assert result.returncode == 2
     assert "cannot write the model there" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_train_model_from_texts_in_memory(tmp_path):
+    rows = _labeled_rows(per_label=15)
+    texts = [r["text"] for r in rows] + [rows[0]["text"]]
+    gold = [r["label"].lower() for r in rows] + ["spam" if rows[0]["label"].lower() != "spam"
+                                                 else "reaction"]
+    data = training.TrainingData(texts=texts, gold=gold)
+    assert data.repeats() == (1, [(("", 1), ("", len(texts)))])
+    result = training.train_model(data, tmp_path, name="mem", version="2.0.0", C=[1.0, 4.0],
+                                  folds=2, jobs=1)
+    assert result.path == tmp_path / "mem-v2.0.0" and result.C in (1.0, 4.0)
+    assert [c["C"] for c in result.candidates] == [1.0, 4.0]
+    meta = json.loads((result.path / "meta.json").read_text(encoding="utf-8"))
+    assert meta["training_data"]["files"] == [] and meta["training_data"]["groups"] is None
+    assert meta["cross_validation"]["scheme"] == "StratifiedKFold, shuffled"
+    assert commentqa.load_model(result.path).predict(["wow"])[0] in LABELS
