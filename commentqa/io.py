@@ -32,6 +32,7 @@ __all__ = [
     "RowWriter",
     "atomic_output",
     "csv_delimiter",
+    "csv_table",
     "detect_format",
     "read_records",
     "require_field",
@@ -131,6 +132,66 @@ def csv_delimiter(path: Path, head: bytes) -> str:
     return ","
 
 
+#: Largest CSV field read: csv's own limit (128 KiB) would reject long comments as malformed.
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
+
+#: A CSV data row: (line, fields by column name, None, "") or (line, None, reason, raw text).
+CsvRow = tuple[int, "dict[str, str] | None", "str | None", str]
+
+
+@contextlib.contextmanager
+def csv_table(fh: IO[bytes],
+              path: str | os.PathLike) -> Iterator[tuple[list[str], Iterator[CsvRow]]]:
+    """The header and data rows of a CSV stream, for every command that reads CSV.
+
+    The delimiter comes from :func:`csv_delimiter`; a BOM is dropped; blank lines are
+    skipped. A row is unreadable, with a reason, when the csv module cannot parse it, its
+    cell count differs from the header's, or it holds bytes that are not UTF-8. ``[]`` is the
+    header of an empty file. Raises :class:`InputError` when the header cannot be parsed.
+    ``fh`` stays open: the caller closes it.
+    """
+    path = Path(path)
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    delimiter = csv_delimiter(path, fh.peek(1 << 16))
+    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    try:
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            header = next(reader, None) or []
+        except csv.Error as exc:
+            raise InputError(f"{path}: unreadable CSV header ({exc})") from None
+        yield header, _csv_rows(reader, header, delimiter)
+    finally:
+        text.detach()  # leaves fh to the caller; a dropped wrapper would close it
+
+
+def _csv_rows(reader, header: list[str], delimiter: str) -> Iterator[CsvRow]:
+    width = len(header)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, None, f"malformed CSV row: {exc}", ""
+            continue
+        if not row:
+            continue  # a blank line
+        if len(row) != width:
+            yield (reader.line_num, None, f"row has {len(row)} cells, the header has {width}",
+                   delimiter.join(row)[:RAW_LIMIT])
+            continue
+        try:
+            "".join(row).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            byte = ord(exc.object[exc.start]) - 0xDC00
+            raw = delimiter.join(row).encode("utf-8", "surrogateescape")
+            yield (reader.line_num, None, f"invalid UTF-8 in row (byte 0x{byte:02x})",
+                   raw.decode("utf-8", "replace")[:RAW_LIMIT])
+            continue
+        yield reader.line_num, dict(zip(header, row)), None, ""
+
+
 def clip(text: str) -> str:
     return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + f"... [{len(text)} chars]"
 
@@ -160,34 +221,17 @@ def _jsonl_records(path: Path) -> Iterator[Record]:
 
 def _csv_records(path: Path, text_field: str) -> Iterator[Record]:
     src = str(path)
-    with _open_binary(path) as fh:
-        delimiter = csv_delimiter(path, fh.peek(1 << 16))
-        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
-        reader = csv.DictReader(text, delimiter=delimiter)
-        try:
-            fields = reader.fieldnames
-        except csv.Error as exc:
-            raise InputError(f"{path}: unreadable CSV header ({exc})") from None
-        if not fields:
+    with _open_binary(path) as fh, csv_table(fh, path) as (header, rows):
+        if not header:
             raise InputError(f"{path}: empty file, expected a CSV header")
-        if text_field not in fields:
+        if text_field not in header:
             raise InputError(f"{path}: line 1: no column {text_field!r} (columns: "
-                             f"{', '.join(fields)}); choose one with --text-field")
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield Record(src, reader.line_num, None, f"malformed CSV row: {exc}")
-                continue
-            if None in row:  # more cells than header columns
-                extra = row.pop(None)
-                yield Record(src, reader.line_num, None,
-                             f"row has {len(fields) + len(extra)} cells, header has "
-                             f"{len(fields)}", clip(delimiter.join(map(str, row.values()))))
-                continue
-            yield _checked(Record(src, reader.line_num, dict(row)), text_field)
+                             f"{', '.join(header)}); choose one with --text-field")
+        for line, row, reason, raw in rows:
+            if row is None:
+                yield Record(src, line, None, reason, raw)
+            else:
+                yield _checked(Record(src, line, row), text_field)
 
 
 def _checked(rec: Record, text_field: str) -> Record:

@@ -11,7 +11,6 @@ reason, so it reaches the rejects file like every other bad row.
 from __future__ import annotations
 
 import contextlib
-import csv
 import glob
 import io
 import json
@@ -24,7 +23,7 @@ from typing import IO, Any
 import numpy as np
 
 from .formats import FieldMap, detect_format, has_field, resolve_fields, unwrap_document
-from .io import GzipReader, InputError, csv_delimiter, require_field
+from .io import GzipReader, InputError, csv_table, require_field
 from .jsonparse import TOO_DEEP, loads
 
 __all__ = [
@@ -411,45 +410,12 @@ def _array_items(fh: IO[str]) -> Iterator[tuple[int, Any]]:
 
 
 def _csv_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
-    csv.field_size_limit(MAX_LINE_BYTES)
-    with _open(source.path) as fh:
-        delimiter = csv_delimiter(source.path, fh.peek(1 << 16))
-        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = csv.reader(text, delimiter=delimiter)
-        try:
-            header = next(reader, None)
-        except csv.Error as exc:
-            raise InputError(f"{source.path}: unreadable CSV header ({exc})") from None
+    with _open(source.path) as fh, csv_table(fh, source.path) as (header, rows):
         if not header:
             return
-        yield from _records(source, _csv_rows(reader, header), chunk_rows)
-
-
-def _csv_rows(reader, header: list[str]) -> Iterator[tuple[int, Any]]:
-    width = len(header)
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield reader.line_num, Unreadable(f"malformed CSV row: {exc}")
-            continue
-        if not row:
-            continue  # a blank line
-        if len(row) != width:
-            yield reader.line_num, Unreadable(
-                f"row has {len(row)} cells, the header has {width}", ",".join(row)[:2_000])
-            continue
-        try:
-            "".join(row).encode("utf-8")
-        except UnicodeEncodeError as exc:
-            yield reader.line_num, Unreadable(
-                f"invalid UTF-8 in row (byte 0x{ord(exc.object[exc.start]) - 0xDC00:02x})",
-                ",".join(row).encode("utf-8", "surrogateescape").decode("utf-8", "replace")[
-                    :2_000])
-            continue
-        yield reader.line_num, dict(zip(header, row))
+        records = ((line, row if row is not None else Unreadable(reason, raw))
+                   for line, row, reason, raw in rows)
+        yield from _records(source, records, chunk_rows)
 
 
 def _parquet_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:

@@ -156,3 +156,24 @@ def test_semicolon_csv_and_a_folder_given_as_output_file(tmp_path):
         assert result.returncode == 2
         assert result.stderr.strip() == f"commentqa: error: {folder}: is a folder, expected a " \
                                         "file name"
+
+
+def test_classify_reads_csv_as_score_does(tmp_path):
+    """One CSV reader for every command: long fields, wrong cell counts, invalid UTF-8."""
+    src = tmp_path / "odd.csv"
+    src.write_bytes(b"id,text\n1," + b"y" * 200_000 + b"\n2\n3,\"bad \xff byte\"\n\n4,ok\n")
+    out = tmp_path / "labeled.jsonl"
+    result = run("classify", str(src), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()] == \
+        ["1", "4"]
+    rejects = [json.loads(x) for x in
+               Path(f"{out}.rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(r["line"], r["reason"]) for r in rejects] == [
+        (3, "row has 1 cells, the header has 2"), (4, "invalid UTF-8 in row (byte 0xff)")]
+    scored = tmp_path / "scored"
+    assert run("score", str(src), "--out", str(scored), "--quiet").returncode == 0
+    score_rejects = [json.loads(x) for x in
+                     (scored / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(r["line"], r["reason"]) for r in score_rejects][1:] == \
+        [(r["line"], r["reason"]) for r in rejects]  # score also caps one comment's length
