@@ -6,7 +6,7 @@ import json
 import random
 
 import pytest
-from conftest import TRAINING_DATA
+from conftest import FIXTURES, TRAINING_DATA
 from test_cli import COMMAND, LABELS, run
 
 import commentqa
@@ -85,6 +85,17 @@ def test_train_saves_a_model_that_loads_and_predicts(trained):
     for heading in ("Intended use", "Training data", "Metrics", "Known limits"):
         assert heading in card
     assert "development set" not in card and "a.jsonl, b.jsonl" in card
+
+
+def test_the_trained_model_scores_a_dump(trained, tmp_path):
+    folder, _, _ = trained
+    target = folder / "models" / "mine-v1.0.0"
+    result = run("score", str(FIXTURES / "comments.jsonl"), "--out", str(tmp_path / "scored"),
+                 "--model", str(target), "--quiet")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "scored" / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["model"]["name"], summary["model"]["version"]) == ("mine", "1.0.0")
+    assert summary["rows_scored"] + summary["rows_rejected"] == summary["rows_read"] > 0
 
 
 def test_the_best_C_by_cross_validation_is_kept(trained):
