@@ -83,7 +83,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     parts = [read_labeled(path, args.text_field, args.label_field, group_field=args.group_field,
-                          lang_field=args.lang_field) for path in args.inputs]
+                          lang_field=args.lang_field, weight_field=args.weight_field)
+             for path in args.inputs]
     data = TrainingData.from_files(parts)
     say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr))
     say(f"{len(data.gold)} labeled comments of {data.rows_read} rows in {len(parts)} "
@@ -203,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--group-field", default=None,
                    help="hold out whole groups in cross-validation (a post id, a labeler's "
                    "batch): comments of one group are never split between train and test")
+    t.add_argument("--weight-field", default=None,
+                   help="field holding each row's weight in the fit (a positive number; rows "
+                   "without one weigh 1), e.g. to count your own labels above a corpus's")
     t.add_argument("--lang-field", default="lang",
                    help="field holding the language, for per-language figures (default: lang)")
     t.add_argument("--C", type=float, nargs="+", default=[DEFAULT_C],

@@ -58,6 +58,10 @@ def _data_section(data: dict, description: str | None) -> str:
             lines.append(f"- {key}: {data[key]}")
     if data.get("rows_skipped"):
         lines.append(f"- rows skipped (no usable text or label): {data['rows_skipped']}")
+    if data.get("weights"):
+        w = data["weights"]
+        lines.append(f"- row weights in the fit: sum {w['sum']:g}, from {w['min']:g} to "
+                     f"{w['max']:g}")
     if data.get("repeated_texts"):
         lines.append(f"- rows repeating an earlier row's text: {data['repeated_texts']}")
     if data.get("conflicting_texts"):

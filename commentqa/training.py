@@ -42,12 +42,13 @@ _VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.]+)*\Z")
 class TrainingData:
     """Labeled comments from one or more files, joined, with every skipped row's file, line
     and reason (:meth:`from_files`), or built in memory from ``texts`` and ``gold`` (and
-    optionally ``groups`` and ``langs``, one per row)."""
+    optionally ``groups``, ``langs`` and ``weights``, one per row; no weights: all 1)."""
 
     texts: list[str] = field(default_factory=list)
     gold: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     langs: list[str] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     skipped: list[tuple[str, int, str]] = field(default_factory=list)
     digest: str = ""
@@ -62,6 +63,7 @@ class TrainingData:
         data = cls()
         digest = hashlib.sha256()
         grouped = any(p.groups for p in parts)
+        weighted = any(p.weights for p in parts)
         for part in parts:
             data.sources.append(part.source)
             path = Path(part.source)
@@ -77,6 +79,8 @@ class TrainingData:
                                 for g, line in zip(part.groups or [None] * len(part.gold),
                                                    part.lines)]
             data.langs += [lang or "und" for lang in (part.langs or [None] * len(part.gold))]
+            if weighted:
+                data.weights += part.weights or [1.0] * len(part.gold)
             data.skipped += [(part.source, line, reason) for line, reason in part.skipped]
         data.digest = digest.hexdigest()
         if grouped and all(g.startswith("\0") for g in data.groups):
@@ -136,18 +140,23 @@ def _folds(folds: int, groups: Sequence[str] | None, seed: int):
 def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFAULT_C,
                    folds: int = 5, groups: Sequence[str] | None = None,
                    langs: Sequence[str] | None = None, seed: int = 0,
-                   scheme: str | None = None, jobs: int | None = None) -> dict:
+                   scheme: str | None = None, jobs: int | None = None,
+                   weights: Sequence[float] | None = None) -> dict:
     """Out-of-fold figures of :func:`~commentqa.build_pipeline` with ``C``: macro-F1,
     accuracy, per class, and per language for groups of at least ``MIN_LANG_ROWS`` rows.
 
     With ``groups`` the folds hold out whole groups (``GroupKFold``: a post's comments, a
-    labeler's batch), else they are stratified by label and shuffled with ``seed``.
+    labeler's batch), else they are stratified by label and shuffled with ``seed``. With
+    ``weights`` each training fold is fitted with them (``sample_weight``); the figures count
+    every held-out row once.
     """
     from sklearn.model_selection import cross_val_predict
 
     splitter, default_scheme = _folds(folds, groups, seed)
+    params = {"classifier__sample_weight": np.asarray(weights, float)} if weights else None
     pred = cross_val_predict(build_pipeline(C=C, random_state=seed), list(texts), list(labels),
-                             cv=splitter, groups=list(groups) if groups else None, n_jobs=jobs)
+                             cv=splitter, groups=list(groups) if groups else None, n_jobs=jobs,
+                             params=params)
     report = classification_report(list(labels), list(pred))
     per_lang = {}
     if langs:
@@ -231,14 +240,17 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
             log(f"cross-validating C={c:g} ({folds} folds over {len(data.gold)} rows)")
             cv = cross_validate(data.texts, data.gold, C=c, folds=folds,
                                 groups=data.groups or None, langs=data.langs, seed=seed,
-                                jobs=jobs)
+                                jobs=jobs, weights=data.weights or None)
             candidates.append({"C": c, "macro_f1": cv["macro_f1"], "accuracy": cv["accuracy"]})
             log(f"  C={c:g}: macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}")
             if best is None or cv["macro_f1"] > best[1]["macro_f1"]:
                 best = (c, cv)
         chosen, cv = best if best else (float(C[0]), None)
         log(f"fitting C={chosen:g} on all {len(data.gold)} rows")
-        pipeline = build_pipeline(C=chosen, random_state=seed).fit(data.texts, data.gold)
+        fit_params = ({"classifier__sample_weight": np.asarray(data.weights, float)}
+                      if data.weights else {})
+        pipeline = build_pipeline(C=chosen, random_state=seed).fit(data.texts, data.gold,
+                                                                   **fit_params)
     data_meta = {
         "files": [Path(s).name for s in data.sources],
         "sha256": data.digest,
@@ -248,6 +260,9 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         "languages": dict(collections.Counter(data.langs).most_common())
         if set(data.langs) - {"und"} else {},
         "groups": len(set(data.groups)) if data.groups else None,
+        "weights": ({"sum": round(float(sum(data.weights)), 6),
+                     "min": min(data.weights), "max": max(data.weights)}
+                    if data.weights else None),
         "repeated_texts": repeated,
         "conflicting_texts": len(conflicts),
     }

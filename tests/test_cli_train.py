@@ -220,3 +220,31 @@ def test_train_model_from_texts_in_memory(tmp_path):
     assert meta["training_data"]["files"] == [] and meta["training_data"]["groups"] is None
     assert meta["cross_validation"]["scheme"] == "StratifiedKFold, shuffled"
     assert commentqa.load_model(result.path).predict(["wow"])[0] in LABELS
+
+
+def test_row_weights_reach_the_fit_and_bad_ones_are_skipped(tmp_path, capsys):
+    rows = _labeled_rows(per_label=15)
+    data = tmp_path / "weighted.jsonl"
+    heavy = [{**r, "weight": 20} if i % 3 == 0 else r for i, r in enumerate(rows)]
+    _write(data, heavy, ['{"text": "x", "label": "spam", "weight": -1}',
+                         '{"text": "y", "label": "spam", "weight": "lots"}'])
+    plain = tmp_path / "plain.jsonl"
+    _write(plain, rows)
+    for path, version, extra in ((data, "1.0.0", ["--weight-field", "weight"]),
+                                 (plain, "1.0.1", [])):
+        assert cli.main(["train", str(path), "--version", version, "--out", str(tmp_path),
+                         "--folds", "2", "--jobs", "1", "--C", "1", *extra]) == 0
+    err = capsys.readouterr().err
+    assert "weight '-1' in field 'weight' is not a positive number" in err
+    assert "weight 'lots' in field 'weight' is not a positive number" in err
+    weighted = tmp_path / "commentqa-custom-v1.0.0"
+    meta = json.loads((weighted / "meta.json").read_text(encoding="utf-8"))
+    n_heavy = len(rows[::3])
+    assert meta["training_data"]["weights"] == {"sum": 20.0 * n_heavy + len(rows) - n_heavy,
+                                                "min": 1.0, "max": 20.0}
+    assert meta["training_data"]["rows_skipped"] == 2
+    assert "row weights in the fit" in (weighted / "README.md").read_text(encoding="utf-8")
+    texts = [r["text"] for r in rows]
+    a = commentqa.load_model(weighted).predict_proba(texts)
+    b = commentqa.load_model(tmp_path / "commentqa-custom-v1.0.1").predict_proba(texts)
+    assert abs(a - b).max() > 0.05  # the weights changed the model
