@@ -95,15 +95,6 @@ def _train(args: argparse.Namespace) -> int:
         say(f"  skipped {source} line {line}: {reason}")
     if len(data.skipped) > 5:
         say(f"  ... {len(data.skipped) - 5} more skipped")
-    repeated, conflicts = data.repeats()
-    if repeated:
-        say(f"  note: {repeated} of the rows repeat{'s' if repeated == 1 else ''} the text of "
-            "an earlier row")
-    if conflicts:
-        (a_src, a_line), (b_src, b_line) = conflicts[0]
-        say(f"  warning: {len(conflicts)} of the texts {'is' if len(conflicts) == 1 else 'are'} "
-            "labeled differently on different rows "
-            f"(first: {a_src} line {a_line} and {b_src} line {b_line})")
     command = shlex.join(["commentqa", *args.argv]) if args.record_command else None
     result = train_model(data, args.out, name=args.name, version=args.version, C=args.C,
                          folds=args.folds, seed=args.seed, jobs=args.jobs, command=command,

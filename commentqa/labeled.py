@@ -38,9 +38,8 @@ class LabeledComments:
         return len(self.gold) + len(self.skipped)
 
 
-def _value(data: dict, name: str | None) -> str | None:
-    if name is None:
-        return None
+def _value(data: dict, name: str) -> str | None:
+    """The field as a string; None when the row has no value there (absent, null, blank)."""
     value = data.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -49,9 +48,9 @@ def _value(data: dict, name: str | None) -> str | None:
 
 def _weight(data: dict, name: str) -> float | str:
     """The row's weight, 1.0 when it has none, or the reason it is unusable."""
-    value = data.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if _value(data, name) is None:
         return 1.0
+    value = data[name]
     try:
         weight = float(value)
     except (TypeError, ValueError):
@@ -83,7 +82,7 @@ def read_labeled(path: str | os.PathLike, text_field: str = "text",
             continue
         value = rec.data.get(label_field) if rec.data else None
         label = value.strip().lower() if isinstance(value, str) else None
-        weight = _weight(rec.data, weight_field) if weight_field and rec.data else 1.0
+        weight = _weight(rec.data, weight_field) if weight_field else 1.0
         if label in LABELS and isinstance(weight, str):
             out.skipped.append((rec.line, weight))
         elif label in LABELS:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from importlib import metadata, resources
 from pathlib import Path
@@ -25,7 +26,7 @@ from .model import CommentModel
 
 __all__ = [
     "DEFAULT_MODEL", "ModelLoadError", "ModelVersionWarning", "default_model_path",
-    "file_sha256", "library_versions", "load_model", "save_model",
+    "file_sha256", "files_sha256", "library_versions", "load_model", "save_model",
 ]
 
 #: Folder name of the model shipped with the package.
@@ -50,6 +51,17 @@ def file_sha256(path: str | os.PathLike) -> str:
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def files_sha256(paths: Sequence[str | os.PathLike]) -> str:
+    """One digest over files' names and bytes, in the order given: a training data's id."""
+    digest = hashlib.sha256()
+    for path in map(Path, paths):
+        digest.update(path.name.encode() + b"\0")
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
     return digest.hexdigest()
 
 

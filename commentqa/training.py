@@ -4,7 +4,6 @@ saved artifact (``model.joblib``, ``meta.json``, model card) that loads like the
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import re
 import shutil
@@ -21,7 +20,7 @@ from .io import InputError
 from .labeled import LabeledComments
 from .labels import LABELS
 from .model_card import write_model_card
-from .persistence import load_model, save_model
+from .persistence import files_sha256, load_model, save_model
 from .pipeline import build_pipeline
 
 __all__ = ["MIN_ROWS_PER_LABEL", "TrainingData", "TrainingResult", "cross_validate",
@@ -61,16 +60,10 @@ class TrainingData:
         without a group value (when groups were read) is a group of its own; no group value
         in any file is an :class:`InputError`."""
         data = cls()
-        digest = hashlib.sha256()
         grouped = any(p.groups for p in parts)
         weighted = any(p.weights for p in parts)
         for part in parts:
             data.sources.append(part.source)
-            path = Path(part.source)
-            digest.update(path.name.encode() + b"\0")
-            with open(path, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
             data.texts += part.texts
             data.gold += part.gold
             data.where += [(part.source, line) for line in part.lines]
@@ -82,7 +75,7 @@ class TrainingData:
             if weighted:
                 data.weights += part.weights or [1.0] * len(part.gold)
             data.skipped += [(part.source, line, reason) for line, reason in part.skipped]
-        data.digest = digest.hexdigest()
+        data.digest = files_sha256(data.sources)
         if grouped and all(g.startswith("\0") for g in data.groups):
             raise InputError(f"{', '.join(data.sources)}: no row has a value in the group "
                              "field; choose one with --group-field")
@@ -189,9 +182,6 @@ class TrainingResult:
     C: float
     candidates: list[dict]
     cross_validation: dict | None
-    rows_used: int
-    rows_skipped: int
-    conflicts: int
 
 
 def check_name(name: str, version: str) -> None:
@@ -229,6 +219,14 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
                          "another --version")
     data.check(folds)
     repeated, conflicts = data.repeats()
+    if repeated:
+        log(f"  note: {repeated} of the rows repeat{'s' if repeated == 1 else ''} the text of "
+            "an earlier row")
+    if conflicts:
+        (a_src, a_line), (b_src, b_line) = conflicts[0]
+        log(f"  warning: {len(conflicts)} of the texts {'is' if len(conflicts) == 1 else 'are'} "
+            f"labeled differently on different rows (first: {a_src} line {a_line} and "
+            f"{b_src} line {b_line})")
 
     if jobs is None:
         jobs = max(1, min(folds, os.cpu_count() or 1))
@@ -284,6 +282,4 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-    return TrainingResult(path=target, C=chosen, candidates=candidates, cross_validation=cv,
-                          rows_used=len(data.gold), rows_skipped=len(data.skipped),
-                          conflicts=len(conflicts))
+    return TrainingResult(path=target, C=chosen, candidates=candidates, cross_validation=cv)

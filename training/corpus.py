@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
+
+from commentqa.persistence import files_sha256
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -53,11 +54,7 @@ def read_corpus_by_file(files: list[Path]) -> tuple[list[dict], list[str]]:
 
 def corpus_sha256(files: list[Path]) -> str:
     """One digest over the files' names and bytes, in sorted order."""
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(path.name.encode() + b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return files_sha256(sorted(files))
 
 
 def load_dev(corpus: Path, labels: tuple[str, ...]) -> list[dict]:
