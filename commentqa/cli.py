@@ -19,7 +19,13 @@ from .outputs import OUTPUT_FORMATS
 from .persistence import ModelLoadError, load_model
 from .progress import Progress
 from .sources import expand_inputs
-from .training import DEFAULT_C, MIN_ROWS_PER_LABEL, TrainingData, train_model
+from .training import (
+    DEFAULT_C,
+    DEFAULT_EMOJI_RATE,
+    MIN_ROWS_PER_LABEL,
+    TrainingData,
+    train_model,
+)
 
 EXIT_USAGE = 2  # bad input, output or model: the user can fix it
 
@@ -98,7 +104,7 @@ def _train(args: argparse.Namespace) -> int:
     command = shlex.join(["commentqa", *args.argv]) if args.record_command else None
     result = train_model(data, args.out, name=args.name, version=args.version, C=args.C,
                          folds=args.folds, seed=args.seed, jobs=args.jobs, command=command,
-                         log=say)
+                         emoji_rate=args.emoji_variants, log=say)
     cv = result.cross_validation
     figures = (f"cross-validated macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}"
                if cv else "not cross-validated")
@@ -113,6 +119,13 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
     return number
+
+
+def _share(value: str) -> float:
+    share = float(value)
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return share
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,6 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--C", type=float, nargs="+", default=[DEFAULT_C],
                    help=f"inverse L2 strength; several values: the best by cross-validated "
                    f"macro-F1 is kept (default: {DEFAULT_C:g})")
+    t.add_argument("--emoji-variants", type=_share, default=0.0, metavar="SHARE",
+                   help="give this share of the rows (0 to 1) a copy with emoji added, or "
+                   "taken away where it has some, and the same label, so that emoji alone do "
+                   "not sway the model; for written or emoji-poor labels (default: 0; the "
+                   f"shipped model used {DEFAULT_EMOJI_RATE:g})")
     t.add_argument("--folds", type=int, default=5,
                    help="cross-validation folds; 0 skips cross-validation (default: 5)")
     t.add_argument("--jobs", type=_positive, default=None,

@@ -62,6 +62,8 @@ def _data_section(data: dict, description: str | None) -> str:
         w = data["weights"]
         lines.append(f"- row weights in the fit: sum {w['sum']:g}, from {w['min']:g} to "
                      f"{w['max']:g}")
+    if data.get("emoji_variants"):
+        lines.append(f"- emoji variants of rows added in the fit: {data['emoji_variants']}")
     if data.get("repeated_texts"):
         lines.append(f"- rows repeating an earlier row's text: {data['repeated_texts']}")
     if data.get("conflicting_texts"):
@@ -78,6 +80,11 @@ def _cv_section(cv: dict | None) -> str:
             f"Macro-F1 {cv.get('macro_f1')}, accuracy {cv.get('accuracy')}. This measures fit "
             "to the training data's own labels, not accuracy on comments from elsewhere.\n\n"
             + _per_class(cv.get("per_class", {})))
+    emoji = cv.get("emoji_appended")
+    if emoji:
+        text += (f"\n\nThe same held-out comments with an emoji appended (`😍😍`, `❤️`, `🔥🔥🔥`, "
+                 f"...): macro-F1 {emoji['macro_f1']}; {emoji['changed']:.1%} of the predictions "
+                 "change.")
     if cv.get("per_language"):
         text += "\n\nPer language (groups with at least 30 rows):\n\n" + _table(
             [[k, str(v["n"]), f"{v['macro_f1']:.3f}", f"{v['accuracy']:.3f}"]
@@ -131,6 +138,11 @@ def write_model_card(folder: str | os.PathLike, *, intended_use: str = INTENDED_
     if candidates and len(candidates) > 1:
         chosen = (" C was chosen by cross-validated macro-F1 among " + ", ".join(
             f"{c['C']:g} ({c['macro_f1']:.4f})" for c in candidates) + ".")
+    rate = params.get("emoji_rate")
+    if rate:
+        chosen += (f" Trained with emoji variants: {rate:g} of the rows also appear with emoji "
+                   "added (or removed, where they had some) under the same label "
+                   "(`commentqa.augment`), so that emoji alone do not sway the label.")
     dev = ""
     if dev_section or meta.get("dev_evaluation"):
         dev = f"\n### Real comments (development set)\n{_dev_section(meta)}\n"

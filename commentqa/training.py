@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .evaluation import classification_report
+from .augment import emoji_variants, with_emoji
+from .evaluation import classification_report, macro_f1
 from .io import InputError
 from .labeled import LabeledComments
 from .labels import LABELS
@@ -23,8 +24,8 @@ from .model_card import write_model_card
 from .persistence import files_sha256, load_model, save_model
 from .pipeline import build_pipeline
 
-__all__ = ["MIN_ROWS_PER_LABEL", "TrainingData", "TrainingResult", "cross_validate",
-           "train_model"]
+__all__ = ["DEFAULT_EMOJI_RATE", "MIN_ROWS_PER_LABEL", "TrainingData", "TrainingResult",
+           "cross_validate", "fit_pipeline", "train_model"]
 
 #: Fewest rows a label needs: the outer folds and the calibration's own five folds each
 #: need a few of every label in training.
@@ -33,6 +34,10 @@ MIN_ROWS_PER_LABEL = 10
 MIN_LANG_ROWS = 30
 #: The inverse L2 strength the shipped model uses (chosen by grouped CV on its corpus).
 DEFAULT_C = 16.0
+#: Share of the team's written corpus given an emoji variant for the shipped model
+#: (:mod:`commentqa.augment`; chosen by grouped CV, ``training/EXPERIMENTS.md``).
+#: ``commentqa train`` defaults to none: real labeled comments carry real emoji.
+DEFAULT_EMOJI_RATE = 0.5
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.]+)*\Z")
 
@@ -130,27 +135,67 @@ def _folds(folds: int, groups: Sequence[str] | None, seed: int):
             "StratifiedKFold, shuffled")
 
 
+def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFAULT_C,
+                 seed: int = 0, weights: Sequence[float] | None = None,
+                 emoji_rate: float = 0.0, variants: list[tuple[int, str]] | None = None):
+    """:func:`~commentqa.build_pipeline` with ``C`` fitted on ``texts`` plus their emoji
+    variants (:func:`~commentqa.augment.emoji_variants` of about ``emoji_rate`` of the rows,
+    each with its row's label and weight; ``variants`` gives them ready-made)."""
+    if variants is None:
+        variants = emoji_variants(texts, emoji_rate, seed) if emoji_rate else []
+    rows = [row for row, _ in variants]
+    x = [*texts, *(text for _, text in variants)]
+    y = [*labels, *(labels[row] for row in rows)]
+    params = {}
+    if weights is not None:
+        params["classifier__sample_weight"] = np.asarray(
+            [*weights, *(weights[row] for row in rows)], dtype=float)
+    return build_pipeline(C=C, random_state=seed).fit(x, y, **params)
+
+
+def _fold(texts, labels, weights, variants, train, test, C, seed):
+    """Predictions on the ``test`` rows, as given and with an emoji appended, of a pipeline
+    fitted on the ``train`` rows and the variants of those rows only."""
+    keep = set(train.tolist())
+    local = {row: k for k, row in enumerate(train.tolist())}
+    fitted = fit_pipeline(
+        [texts[i] for i in train], [labels[i] for i in train], C=C, seed=seed,
+        weights=[weights[i] for i in train] if weights is not None else None,
+        variants=[(local[row], text) for row, text in variants if row in keep])
+    held_out = [texts[i] for i in test]
+    return test, fitted.predict(held_out), fitted.predict(with_emoji(held_out))
+
+
 def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFAULT_C,
                    folds: int = 5, groups: Sequence[str] | None = None,
                    langs: Sequence[str] | None = None, seed: int = 0,
                    scheme: str | None = None, jobs: int | None = None,
-                   weights: Sequence[float] | None = None) -> dict:
-    """Out-of-fold figures of :func:`~commentqa.build_pipeline` with ``C``: macro-F1,
-    accuracy, per class, and per language for groups of at least ``MIN_LANG_ROWS`` rows.
+                   weights: Sequence[float] | None = None, emoji_rate: float = 0.0) -> dict:
+    """Out-of-fold figures of :func:`fit_pipeline` with ``C``: macro-F1, accuracy, per
+    class, per language for groups of at least ``MIN_LANG_ROWS`` rows, and the same
+    held-out rows with an emoji appended (``emoji_appended``: macro-F1 and the share of
+    predictions that change; :func:`~commentqa.augment.with_emoji`).
 
     With ``groups`` the folds hold out whole groups (``GroupKFold``: a post's comments, a
     labeler's batch), else they are stratified by label and shuffled with ``seed``. With
     ``weights`` each training fold is fitted with them (``sample_weight``); the figures count
-    every held-out row once.
+    every held-out row once. Emoji variants (``emoji_rate``) join a training fold only with
+    their own row, so no held-out comment is seen in another guise.
     """
-    from sklearn.model_selection import cross_val_predict
+    from joblib import Parallel, delayed
 
     splitter, default_scheme = _folds(folds, groups, seed)
-    params = {"classifier__sample_weight": np.asarray(weights, float)} if weights else None
-    pred = cross_val_predict(build_pipeline(C=C, random_state=seed), list(texts), list(labels),
-                             cv=splitter, groups=list(groups) if groups else None, n_jobs=jobs,
-                             params=params)
-    report = classification_report(list(labels), list(pred))
+    texts, labels = list(texts), list(labels)
+    weights = list(weights) if weights else None
+    variants = emoji_variants(texts, emoji_rate, seed) if emoji_rate else []
+    splits = splitter.split(texts, labels, list(groups) if groups else None)
+    pred = np.empty(len(labels), dtype=object)
+    pred_emoji = np.empty(len(labels), dtype=object)
+    for test, plain, decorated in Parallel(n_jobs=jobs)(
+            delayed(_fold)(texts, labels, weights, variants, train, test, C, seed)
+            for train, test in splits):
+        pred[test], pred_emoji[test] = plain, decorated
+    report = classification_report(labels, list(pred))
     per_lang = {}
     if langs:
         by_lang = collections.defaultdict(list)
@@ -158,13 +203,17 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DE
             by_lang[lang].append(i)
         for lang, idx in sorted(by_lang.items(), key=lambda kv: -len(kv[1])):
             if len(idx) >= MIN_LANG_ROWS:
-                yt, yp = np.asarray(labels)[idx], np.asarray(pred)[idx]
+                yt, yp = np.asarray(labels)[idx], pred[idx]
                 per_lang[lang] = {"n": len(idx), "macro_f1": round(_present_f1(yt, yp), 4),
                                   "accuracy": round(float((yt == yp).mean()), 4)}
     return {"folds": folds, "scheme": scheme or default_scheme,
             "macro_f1": report["macro_f1"], "accuracy": report["accuracy"],
             "per_class": report["per_class"], "confusion": report["confusion"],
-            "per_language": per_lang}
+            "per_language": per_lang,
+            "emoji_appended": {
+                "macro_f1": round(macro_f1(labels, list(pred_emoji)), 4),
+                "changed": round(float((pred != pred_emoji).mean()), 4)},
+            "emoji_variants": {"rate": emoji_rate, "rows": len(variants)}}
 
 
 def _present_f1(gold: np.ndarray, pred: np.ndarray) -> float:
@@ -196,13 +245,15 @@ def check_name(name: str, version: str) -> None:
 def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, version: str,
                 C: Sequence[float] = (DEFAULT_C,), folds: int = 5, seed: int = 0,
                 jobs: int | None = None, command: str | None = None,
+                emoji_rate: float = 0.0,
                 log: Callable[[str], None] | None = None) -> TrainingResult:
     """Cross-validate every ``C``, fit the pipeline with the best one on all of ``data``,
     and save it as ``out_dir/<name>-v<version>/`` with its metadata and model card.
 
-    ``folds`` 0 skips cross-validation (only one ``C`` may then be given). The folder is
-    written under a temporary name and renamed into place at the end, so a failed run
-    leaves nothing, and an existing version is never overwritten.
+    ``emoji_rate`` gives that share of the rows an emoji variant in every fit
+    (:func:`fit_pipeline`). ``folds`` 0 skips cross-validation (only one ``C`` may then be
+    given). The folder is written under a temporary name and renamed into place at the end,
+    so a failed run leaves nothing, and an existing version is never overwritten.
     """
     log = log or (lambda _: None)
     check_name(name, version)
@@ -210,6 +261,9 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         raise InputError(f"--folds {folds}: use 0 (no cross-validation) or at least 2")
     if not C or any(not (c > 0) for c in C):
         raise InputError(f"C must be positive, got {list(C)}")
+    if not 0.0 <= emoji_rate <= 1.0:
+        raise InputError(f"the share of rows given an emoji variant must be between 0 and 1, "
+                         f"got {emoji_rate:g}")
     if folds == 0 and len(C) > 1:
         raise InputError("choosing among several C needs cross-validation (--folds 2 or more)")
     out_dir = Path(out_dir)
@@ -238,17 +292,17 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
             log(f"cross-validating C={c:g} ({folds} folds over {len(data.gold)} rows)")
             cv = cross_validate(data.texts, data.gold, C=c, folds=folds,
                                 groups=data.groups or None, langs=data.langs, seed=seed,
-                                jobs=jobs, weights=data.weights or None)
+                                jobs=jobs, weights=data.weights or None,
+                                emoji_rate=emoji_rate)
             candidates.append({"C": c, "macro_f1": cv["macro_f1"], "accuracy": cv["accuracy"]})
             log(f"  C={c:g}: macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}")
             if best is None or cv["macro_f1"] > best[1]["macro_f1"]:
                 best = (c, cv)
         chosen, cv = best if best else (float(C[0]), None)
         log(f"fitting C={chosen:g} on all {len(data.gold)} rows")
-        fit_params = ({"classifier__sample_weight": np.asarray(data.weights, float)}
-                      if data.weights else {})
-        pipeline = build_pipeline(C=chosen, random_state=seed).fit(data.texts, data.gold,
-                                                                   **fit_params)
+        variants = emoji_variants(data.texts, emoji_rate, seed) if emoji_rate else []
+        pipeline = fit_pipeline(data.texts, data.gold, C=chosen, seed=seed,
+                                weights=data.weights or None, variants=variants)
     data_meta = {
         "files": [Path(s).name for s in data.sources],
         "sha256": data.digest,
@@ -263,6 +317,7 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
                     if data.weights else None),
         "repeated_texts": repeated,
         "conflicting_texts": len(conflicts),
+        "emoji_variants": len(variants),
     }
     staging = None
     try:
@@ -270,7 +325,8 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         staging = Path(tempfile.mkdtemp(prefix=f".{name}-v{version}.", dir=out_dir))
         saved = save_model(pipeline, staging, name=name, version=version, extra_meta={
             "training_data": data_meta, "cross_validation": cv,
-            "params": {"C": chosen, "seed": seed, "C_candidates": candidates},
+            "params": {"C": chosen, "seed": seed, "C_candidates": candidates,
+                       "emoji_rate": emoji_rate},
             "trained_with": command,
         })
         write_model_card(saved)

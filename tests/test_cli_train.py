@@ -248,3 +248,25 @@ def test_row_weights_reach_the_fit_and_bad_ones_are_skipped(tmp_path, capsys):
     a = commentqa.load_model(weighted).predict_proba(texts)
     b = commentqa.load_model(tmp_path / "commentqa-custom-v1.0.1").predict_proba(texts)
     assert abs(a - b).max() > 0.05  # the weights changed the model
+
+
+def test_emoji_variants_reach_the_fit_and_the_record(tmp_path):
+    data = tmp_path / "mine.jsonl"
+    _write(data, _labeled_rows(per_label=15))
+    result = run("train", str(data), "--version", "1.0.0", "--out", str(tmp_path), "--C", "1",
+                 "--emoji-variants", "0.5", *FAST)
+    assert result.returncode == 0, result.stderr
+    target = tmp_path / "commentqa-custom-v1.0.0"
+    meta = json.loads((target / "meta.json").read_text(encoding="utf-8"))
+    assert meta["params"]["emoji_rate"] == 0.5
+    assert 0 < meta["training_data"]["emoji_variants"] <= meta["training_data"]["rows"]
+    assert meta["cross_validation"]["emoji_variants"]["rate"] == 0.5
+    assert 0 <= meta["cross_validation"]["emoji_appended"]["changed"] <= 1
+    card = (target / "README.md").read_text(encoding="utf-8")
+    assert "Trained with emoji variants: 0.5 of the rows" in card
+    assert "with an emoji appended" in card
+
+    bad = run("train", str(data), "--version", "1.0.1", "--out", str(tmp_path),
+              "--emoji-variants", "2")
+    assert bad.returncode == 2 and "must be between 0 and 1, got 2" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -23,8 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import DATA_DIR, corpus_files, corpus_sha256, read_corpus_by_file
 from model_card import write_model_card
 
-from commentqa import build_pipeline, save_model
-from commentqa.training import cross_validate
+from commentqa import save_model
+from commentqa.augment import emoji_variants
+from commentqa.training import DEFAULT_EMOJI_RATE, cross_validate, fit_pipeline
 
 
 def main(argv=None) -> int:
@@ -38,6 +39,8 @@ def main(argv=None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--C", type=float, default=16.0,
                         help="inverse L2 strength; 16 was chosen by training/select_params.py")
+    parser.add_argument("--emoji-rate", type=float, default=DEFAULT_EMOJI_RATE,
+                        help="share of rows given an emoji variant (commentqa.augment)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -52,10 +55,12 @@ def main(argv=None) -> int:
     with threadpool_limits(limits=1):  # one BLAS thread: see commentqa.training
         cv = cross_validate(texts, labels, C=args.C, folds=args.folds, groups=groups,
                             langs=langs, seed=args.seed, scheme="GroupKFold by corpus file",
-                            jobs=2)
-        pipeline = build_pipeline(C=args.C, random_state=args.seed).fit(texts, labels)
-    print(f"cross-validated macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f} "
-          f"({time.perf_counter() - t0:.0f}s)")
+                            jobs=2, emoji_rate=args.emoji_rate)
+        variants = emoji_variants(texts, args.emoji_rate, args.seed)
+        pipeline = fit_pipeline(texts, labels, C=args.C, seed=args.seed, variants=variants)
+    print(f"cross-validated macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}; "
+          f"with an emoji appended {cv['emoji_appended']['macro_f1']:.4f}, "
+          f"{cv['emoji_appended']['changed']:.1%} changed ({time.perf_counter() - t0:.0f}s)")
 
     data_meta = {
         "files": [p.name for p in files],
@@ -65,11 +70,12 @@ def main(argv=None) -> int:
         "languages": dict(collections.Counter(langs).most_common()),
         "platforms": dict(collections.Counter(r.get("platform") for r in rows).most_common()),
         "niches": dict(collections.Counter(r.get("niche") for r in rows).most_common()),
+        "emoji_variants": len(variants),
     }
     target = save_model(
         pipeline, args.out, name=args.name, version=args.version,
         extra_meta={"training_data": data_meta, "cross_validation": cv,
-                    "params": {"C": args.C, "seed": args.seed}},
+                    "params": {"C": args.C, "seed": args.seed, "emoji_rate": args.emoji_rate}},
     )
     write_model_card(target)
     print(f"saved {target}")
