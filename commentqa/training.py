@@ -37,7 +37,7 @@ DEFAULT_C = 16.0
 #: Share of the team's written corpus given an emoji variant for the shipped model
 #: (:mod:`commentqa.augment`; chosen by grouped CV, ``training/EXPERIMENTS.md``).
 #: ``commentqa train`` defaults to none: real labeled comments carry real emoji.
-DEFAULT_EMOJI_RATE = 0.5
+DEFAULT_EMOJI_RATE = 1.0
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.]+)*\Z")
 
@@ -140,17 +140,34 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFA
                  emoji_rate: float = 0.0, variants: list[tuple[int, str]] | None = None):
     """:func:`~commentqa.build_pipeline` with ``C`` fitted on ``texts`` plus their emoji
     variants (:func:`~commentqa.augment.emoji_variants` of about ``emoji_rate`` of the rows,
-    each with its row's label and weight; ``variants`` gives them ready-made)."""
+    each with its row's label and weight; ``variants`` gives them ready-made).
+
+    Variants add examples, not words: the vocabularies and IDF come from ``texts`` alone (a
+    word of one row and its variant would otherwise pass ``min_df=2``), and the calibration
+    folds keep every variant with its row, so no row is calibrated on its own copy.
+    """
     if variants is None:
         variants = emoji_variants(texts, emoji_rate, seed) if emoji_rate else []
+    pipeline = build_pipeline(C=C, random_state=seed)
     rows = [row for row, _ in variants]
-    x = [*texts, *(text for _, text in variants)]
     y = [*labels, *(labels[row] for row in rows)]
     params = {}
     if weights is not None:
-        params["classifier__sample_weight"] = np.asarray(
-            [*weights, *(weights[row] for row in rows)], dtype=float)
-    return build_pipeline(C=C, random_state=seed).fit(x, y, **params)
+        params["sample_weight"] = np.asarray([*weights, *(weights[row] for row in rows)],
+                                             dtype=float)
+    if not variants:
+        return pipeline.fit(list(texts), y, **{f"classifier__{k}": v for k, v in params.items()})
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    features = pipeline[:-1].fit(list(texts), list(labels))
+    x = features.transform([*texts, *(text for _, text in variants)])
+    owners = np.concatenate([np.arange(len(texts)), rows])
+    calibrator = pipeline[-1]
+    folds = calibrator.cv
+    calibrator.set_params(cv=list(StratifiedGroupKFold(folds).split(x, y, owners)))
+    calibrator.fit(x, y, **params)
+    calibrator.set_params(cv=folds)  # the fitted model keeps no index arrays
+    return pipeline
 
 
 def _fold(texts, labels, weights, variants, train, test, C, seed):

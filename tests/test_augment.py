@@ -77,17 +77,30 @@ def test_variants_join_only_their_own_rows_training_fold(monkeypatch):
     assert variant_texts == {v for row, v in variants if row < 30}
 
 
+ROWS = [("link to the jacket pls", "question"), ("where did you get these shoes", "question"),
+        ("price?", "question"), ("what camera is this", "question"),
+        ("wow", "reaction"), ("so pretty", "reaction"), ("queen", "reaction"),
+        ("amazing", "reaction"), ("check out my channel", "spam"), ("follow me back", "spam"),
+        ("dm us to collab", "spam"), ("sub to my page", "spam"),
+        ("the blue one fits you better", "conversation"),
+        ("used it for a week and my skin cleared", "conversation"),
+        ("mine broke after two days", "conversation"),
+        ("we went there last summer, great food", "conversation")] * 3
+
+
+def test_variants_add_examples_not_words():
+    texts, labels = [t for t, _ in ROWS], [y for _, y in ROWS]
+    plain = training.fit_pipeline(texts, labels, C=1.0)
+    varied = training.fit_pipeline(texts, labels, C=1.0, emoji_rate=1.0)
+    names = varied.named_steps["features"].get_feature_names_out()
+    assert list(names) == list(plain.named_steps["features"].get_feature_names_out())
+    assert varied.named_steps["classifier"].get_params()["cv"] == 5  # no index arrays kept
+    assert varied.predict_proba(["wow"]).shape == (1, 4)
+    assert not np.allclose(varied.predict_proba(texts), plain.predict_proba(texts))
+
+
 def test_cross_validation_reports_emoji_robustness():
-    rows = [("link to the jacket pls", "question"), ("where did you get these shoes", "question"),
-            ("price?", "question"), ("what camera is this", "question"),
-            ("wow", "reaction"), ("so pretty", "reaction"), ("queen", "reaction"),
-            ("amazing", "reaction"), ("check out my channel", "spam"), ("follow me back", "spam"),
-            ("dm us to collab", "spam"), ("sub to my page", "spam"),
-            ("the blue one fits you better", "conversation"),
-            ("used it for a week and my skin cleared", "conversation"),
-            ("mine broke after two days", "conversation"),
-            ("we went there last summer, great food", "conversation")] * 3
-    texts, labels = [t for t, _ in rows], [y for _, y in rows]
+    texts, labels = [t for t, _ in ROWS], [y for _, y in ROWS]
     cv = training.cross_validate(texts, labels, C=1.0, folds=3, emoji_rate=0.5, jobs=1)
     assert cv["emoji_variants"]["rate"] == 0.5 and cv["emoji_variants"]["rows"] > 0
     assert 0 <= cv["emoji_appended"]["changed"] <= 1
