@@ -101,6 +101,12 @@ def _dev_section(meta: dict) -> str:
     text = (f"Real comments, `../shared/corpus/dev_labels.jsonl` ({dev['n']} comments, never "
             f"trained on): macro-F1 **{dev['macro_f1']:.3f}**, accuracy {dev['accuracy']:.3f}."
             "\n\n" + _per_class(dev["per_class"]))
+    if dev.get("emoji_appended"):
+        emoji = dev["emoji_appended"]
+        text += (f"\n\nWith an emoji appended to every comment: macro-F1 {emoji['macro_f1']:.3f}; "
+                 f"{emoji['changed']:.1%} of the dev predictions change, and "
+                 f"{emoji['real_changed']:.1%} of those on all {emoji['real_n']:,} real comments "
+                 "of the corpus.")
     if dev.get("unexposed"):
         un = dev["unexposed"]
         text += (

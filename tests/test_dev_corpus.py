@@ -28,7 +28,8 @@ def test_evaluation_script_prints_per_class_and_per_source(corpus_dir):
     out = subprocess.run([sys.executable, str(ROOT / "training" / "evaluate_dev.py"),
                           "--corpus", str(corpus_dir)], capture_output=True, text=True,
                          check=True, timeout=300).stdout
-    for needle in ("macro-F1", "precision", "spam", "accuracy per source", "instagram"):
+    for needle in ("macro-F1", "precision", "spam", "accuracy per source", "instagram",
+                   "with an emoji appended"):
         assert needle in out
 
 

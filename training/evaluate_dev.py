@@ -3,8 +3,11 @@
     python training/evaluate_dev.py [--model models/NAME-vX] [--corpus ../shared/corpus]
                                     [--record]
 
-Prints per-class precision/recall/F1, macro-F1, a confusion matrix and accuracy per
-source and platform. The corpus is read only and never trained on. ``--record`` stores
+Prints per-class precision/recall/F1, macro-F1, a confusion matrix, accuracy per source and
+platform, and how much an appended emoji moves the model: dev macro-F1 with one of
+``commentqa.augment.PROBE_EMOJI`` appended to every comment, and the share of predictions it
+changes on the dev comments and on all real comments (no labels needed for that). The corpus is
+read only and never trained on. ``--record`` stores
 the figures in the model's ``meta.json`` (``dev_evaluation``) and rewrites its card.
 """
 
@@ -23,6 +26,7 @@ from corpus import load_dev as read_dev
 from model_card import write_model_card
 
 from commentqa import LABELS, load_model
+from commentqa.augment import with_emoji
 from commentqa.evaluation import classification_report
 from commentqa.persistence import default_model_path
 
@@ -63,6 +67,22 @@ def evaluate(model, rows: list[dict]) -> dict:
     }
 
 
+def emoji_robustness(model, rows: list[dict], corpus: Path) -> dict:
+    """Dev macro-F1 with an emoji appended to each comment, and the share of predictions the
+    emoji changes on the dev comments and on every comment of ``real_comments.jsonl``."""
+    texts = [r["text"] for r in rows]
+    plain, decorated = model.predict(texts), model.predict(with_emoji(texts))
+    with open(corpus / "real_comments.jsonl", encoding="utf-8") as fh:
+        real = [json.loads(line)["text"] for line in fh if line.strip()]
+    real_changed = sum(a != b for a, b in zip(model.predict(real),
+                                              model.predict(with_emoji(real))))
+    return {"macro_f1": round(float(f1_score([r["gold"] for r in rows], decorated,
+                                             average="macro", labels=list(LABELS),
+                                             zero_division=0)), 4),
+            "changed": round(sum(a != b for a, b in zip(plain, decorated)) / len(rows), 4),
+            "real_n": len(real), "real_changed": round(real_changed / len(real), 4)}
+
+
 def report(result: dict) -> str:
     lines = [f"dev comments: {result['n']}",
              f"macro-F1 {result['macro_f1']:.4f}  accuracy {result['accuracy']:.4f}", "",
@@ -75,6 +95,11 @@ def report(result: dict) -> str:
     for key in ("per_source", "per_platform"):
         lines += ["", f"accuracy {key.replace('_', ' ')}:"]
         lines += [f"  {k:<64}{v['accuracy']:.3f}  (n={v['n']})" for k, v in result[key].items()]
+    emoji = result.get("emoji_appended")
+    if emoji:
+        lines += ["", f"with an emoji appended: macro-F1 {emoji['macro_f1']:.4f}, "
+                  f"{emoji['changed']:.1%} of dev predictions change, "
+                  f"{emoji['real_changed']:.1%} of all {emoji['real_n']:,} real comments"]
     return "\n".join(lines)
 
 
@@ -90,6 +115,7 @@ def main(argv=None) -> int:
     model = load_model(args.model)
     rows = load_dev(args.corpus)
     result = evaluate(model, rows)
+    result["emoji_appended"] = emoji_robustness(model, rows, args.corpus)
     print(f"model {model.name}")
     print(report(result))
     exposed = exposed_ids()
@@ -104,7 +130,8 @@ def main(argv=None) -> int:
         folder = args.model or default_model_path()
         meta_path = Path(folder) / "meta.json"
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta["dev_evaluation"] = {k: result[k] for k in ("n", "macro_f1", "accuracy", "per_class")}
+        meta["dev_evaluation"] = {k: result[k] for k in ("n", "macro_f1", "accuracy", "per_class",
+                                                         "emoji_appended")}
         meta["dev_evaluation"]["unexposed"] = {"n": unexposed["n"], "wrong": wrong,
                                                "accuracy": unexposed["accuracy"]}
         meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n",
