@@ -173,12 +173,11 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFA
 def _fold(texts, labels, weights, variants, train, test, C, seed):
     """Predictions on the ``test`` rows, as given and with an emoji appended, of a pipeline
     fitted on the ``train`` rows and the variants of those rows only."""
-    keep = set(train.tolist())
-    local = {row: k for k, row in enumerate(train.tolist())}
+    local = {row: k for k, row in enumerate(train.tolist())}  # corpus row -> fold row
     fitted = fit_pipeline(
         [texts[i] for i in train], [labels[i] for i in train], C=C, seed=seed,
         weights=[weights[i] for i in train] if weights is not None else None,
-        variants=[(local[row], text) for row, text in variants if row in keep])
+        variants=[(local[row], text) for row, text in variants if row in local])
     held_out = [texts[i] for i in test]
     return test, fitted.predict(held_out), fitted.predict(with_emoji(held_out))
 
