@@ -146,7 +146,7 @@ def write_model_card(folder: str | os.PathLike, *, intended_use: str = INTENDED_
             f"{c['C']:g} ({c['macro_f1']:.4f})" for c in candidates) + ".")
     rate = params.get("emoji_rate")
     if rate:
-        chosen += (f" Trained with emoji variants: {rate:g} of the rows also appear with emoji "
+        chosen += (f" Trained with emoji variants: {rate:.0%} of the rows also appear with emoji "
                    "added (or removed, where they had some) under the same label "
                    "(`commentqa.augment`), so that emoji alone do not sway the label.")
     dev = ""

@@ -263,7 +263,7 @@ def test_emoji_variants_reach_the_fit_and_the_record(tmp_path):
     assert meta["cross_validation"]["emoji_variants"]["rate"] == 0.5
     assert 0 <= meta["cross_validation"]["emoji_appended"]["changed"] <= 1
     card = (target / "README.md").read_text(encoding="utf-8")
-    assert "Trained with emoji variants: 0.5 of the rows" in card
+    assert "Trained with emoji variants: 50% of the rows" in card
     assert "with an emoji appended" in card
 
     bad = run("train", str(data), "--version", "1.0.1", "--out", str(tmp_path),

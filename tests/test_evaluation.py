@@ -66,7 +66,7 @@ def test_compare_models_script_on_a_labeled_csv(tmp_path):
         capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "4 labeled comments" in result.stdout and "1 rows skipped" in result.stdout
-    assert "commentqa-multi-v1.1.1" in result.stdout and "commentqa-multi-v1.1.0" in result.stdout
+    assert "commentqa-multi-v1.2.0" in result.stdout and "commentqa-multi-v1.1.0" in result.stdout
     assert "paired bootstrap interval" in result.stdout
     bad = subprocess.run(
         [sys.executable, str(ROOT / "training" / "compare_models.py"), "default", "default",

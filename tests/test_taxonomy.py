@@ -25,9 +25,10 @@ EXAMPLES = {
              "sub to me and i sub back"],
 }
 CASES = [(text, label) for label, texts in EXAMPLES.items() for text in texts]
-# A brand's own customer-care reply that says "DM us": v1.0.0 and v1.1.0 read it as spam
-# (the model card's known limit); v1.1.1 gets it right, and this keeps it so.
-BRAND_REPLIES = [("Hi, please DM us your order number so we can help", "conversation")]
+# A brand's own customer-care reply that says "DM us" sits on the spam border (the model
+# card's known limit): v1.0.0 and v1.1.0 read it as spam, v1.1.1 as conversation by 0.49 to
+# 0.46 (and as spam with any emoji appended), v1.2.0 as spam by 0.58 to 0.41.
+BRAND_REPLY = "Hi, please DM us your order number so we can help"
 
 
 def test_labels_contract(model):
@@ -35,9 +36,25 @@ def test_labels_contract(model):
     assert model.labels == commentqa.LABELS
 
 
-@pytest.mark.parametrize(("text", "label"), CASES + BRAND_REPLIES)
+@pytest.mark.parametrize(("text", "label"), CASES)
 def test_clear_examples(model, text, label):
     assert model.predict([text]) == [label]
+
+
+def test_a_brand_reply_is_never_confidently_spam(model):
+    scores = model.classify(BRAND_REPLY).scores
+    assert scores["conversation"] >= 0.3
+    assert max(scores, key=scores.get) in ("conversation", "spam")
+
+
+@pytest.mark.parametrize("emoji", ["😍😍", "❤️", "🔥🔥🔥", "😂", "🙏🏽", "✨"])
+def test_an_appended_emoji_leaves_substance_alone(model, emoji):
+    """Emoji add no substance (GUIDELINES.md): a question, a conversation or spam keeps
+    its label with one appended (v1.1.1 turned "the blue one suits you better 🔥🔥🔥" into
+    spam and many conversations into reactions; v1.2.0 trains on emoji variants)."""
+    cases = [(t, y) for t, y in CASES if y != "reaction"]
+    texts, labels = zip(*cases)
+    assert model.predict([f"{t} {emoji}" for t in texts]) == list(labels)
 
 
 def test_mostly_right_on_all_examples(model):

@@ -24,7 +24,10 @@ LIMITS = """\
 - Words that spam lives on also occur in ordinary talk ("follow", "DM", "link", a brand's own
   web address): such comments are pulled toward spam, and on the real development set spam
   precision is the weakest figure. Short specific remarks ("mine came in grey, not blue")
-  are often taken for reactions, which keeps conversation recall low as well.
+  are often taken for reactions, which keeps conversation recall low as well. A brand's
+  customer-care reply that says "DM us" can read as spam.
+- Models trained with emoji variants read past emoji: a substantive comment keeps its label
+  with emoji added, but a short plain remark gets no help from having none.
 - `unclear` (unreadable or empty text) is not predicted: empty text gets the label whose
   probability is highest for it (usually `reaction`)."""
 
