@@ -66,6 +66,8 @@ def emoji_variants(texts: Sequence[str], rate: float, seed: int = 0) -> list[tup
     reproducibly from ``seed``); rows whose variant would be unreadable give none."""
     if not 0.0 <= rate <= 1.0:
         raise ValueError(f"the share of rows given an emoji variant must be in [0, 1], got {rate}")
+    if not rate:
+        return []
     rng = random.Random(seed)
     out = []
     for row, text in enumerate(texts):

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from .augment import PROBE_EMOJI
 from .signals import SIGNAL_NAMES
 
 __all__ = ["INTENDED_USE", "write_model_card"]
@@ -82,8 +83,9 @@ def _cv_section(cv: dict | None) -> str:
             + _per_class(cv.get("per_class", {})))
     emoji = cv.get("emoji_appended")
     if emoji:
-        text += (f"\n\nThe same held-out comments with an emoji appended (`😍😍`, `❤️`, `🔥🔥🔥`, "
-                 f"...): macro-F1 {emoji['macro_f1']}; {emoji['changed']:.1%} of the predictions "
+        probes = ", ".join(f"`{e}`" for e in PROBE_EMOJI)
+        text += (f"\n\nThe same held-out comments with an emoji appended ({probes} in turn): "
+                 f"macro-F1 {emoji['macro_f1']}; {emoji['changed']:.1%} of the predictions "
                  "change.")
     if cv.get("per_language"):
         text += "\n\nPer language (groups with at least 30 rows):\n\n" + _table(

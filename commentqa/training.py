@@ -147,7 +147,7 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFA
     folds keep every variant with its row, so no row is calibrated on its own copy.
     """
     if variants is None:
-        variants = emoji_variants(texts, emoji_rate, seed) if emoji_rate else []
+        variants = emoji_variants(texts, emoji_rate, seed)
     pipeline = build_pipeline(C=C, random_state=seed)
     rows = [row for row, _ in variants]
     y = [*labels, *(labels[row] for row in rows)]
@@ -203,7 +203,7 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DE
     splitter, default_scheme = _folds(folds, groups, seed)
     texts, labels = list(texts), list(labels)
     weights = list(weights) if weights else None
-    variants = emoji_variants(texts, emoji_rate, seed) if emoji_rate else []
+    variants = emoji_variants(texts, emoji_rate, seed)
     splits = splitter.split(texts, labels, list(groups) if groups else None)
     pred = np.empty(len(labels), dtype=object)
     pred_emoji = np.empty(len(labels), dtype=object)
@@ -316,7 +316,7 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
                 best = (c, cv)
         chosen, cv = best if best else (float(C[0]), None)
         log(f"fitting C={chosen:g} on all {len(data.gold)} rows")
-        variants = emoji_variants(data.texts, emoji_rate, seed) if emoji_rate else []
+        variants = emoji_variants(data.texts, emoji_rate, seed)
         pipeline = fit_pipeline(data.texts, data.gold, C=chosen, seed=seed,
                                 weights=data.weights or None, variants=variants)
     data_meta = {
