@@ -13,7 +13,6 @@ from importlib.metadata import PackageNotFoundError, version
 from .labels import LABELS
 from .model import CommentModel, Prediction
 from .persistence import ModelLoadError, ModelVersionWarning, load_model, save_model
-from .pipeline import build_pipeline
 from .signals import SIGNAL_NAMES, extract_signals
 
 try:
@@ -34,3 +33,13 @@ __all__ = [
     "load_model",
     "save_model",
 ]
+
+
+def __getattr__(name: str):
+    # build_pipeline needs scikit-learn: imported on first use, so that loading a model
+    # and predicting (which need numpy and scipy only) start fast.
+    if name == "build_pipeline":
+        from .pipeline import build_pipeline
+
+        return build_pipeline
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

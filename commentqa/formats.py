@@ -255,6 +255,8 @@ def _values(records: list[dict], name: str | None) -> list[Any]:
     """``_get(record, name)`` of every record."""
     if name is None:
         return [None] * len(records)
+    if "." not in name:  # a plain name: _get gives None for a record without it
+        return [r.get(name) for r in records]
     values = [r.get(name, _MISSING) for r in records]
     if any(v is _MISSING for v in values):
         values = [_get(r, name) if v is _MISSING else v for r, v in zip(records, values)]
@@ -265,7 +267,7 @@ def _ids(values: list[Any]) -> list[str | None]:
     """``_as_id`` of every value; a list of non-empty strings is returned as it is."""
     if all(type(v) is str and v for v in values):
         return values
-    return [_as_id(v) for v in values]
+    return [v if type(v) is str and v else None if v is None else _as_id(v) for v in values]
 
 
 def flat_columns(records: list[dict], fields: FieldMap, context: dict[str, Any]

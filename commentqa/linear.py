@@ -9,13 +9,34 @@ and signal blocks are scored where they are, never stacked into one matrix.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
 
-from .features import FeatureBlocks
+from .featurizer import FeatureBlocks
 
-__all__ = ["CalibratedLinearHead"]
+__all__ = ["CalibratedLinearHead", "SigmoidCalibrator"]
+
+
+@dataclass(frozen=True)
+class SigmoidCalibrator:
+    """Platt scaling of one class's decision values: ``1 / (1 + exp(a * d + b))``, as
+    scikit-learn's fitted sigmoid calibrator computes it."""
+
+    a: float
+    b: float
+
+    @classmethod
+    def from_fitted(cls, calibrator) -> SigmoidCalibrator | None:
+        """The same map as a fitted scikit-learn sigmoid calibrator (``a_``, ``b_``)."""
+        a, b = getattr(calibrator, "a_", None), getattr(calibrator, "b_", None)
+        if a is None or b is None or type(calibrator).__name__ != "_SigmoidCalibration":
+            return None
+        return cls(float(a), float(b))
+
+    def predict(self, decision: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):  # exp overflows to inf: the probability is 0
+            return 1.0 / (1.0 + np.exp(self.a * decision + self.b))
 
 
 class CalibratedLinearHead:
@@ -26,13 +47,17 @@ class CalibratedLinearHead:
     """
 
     def __init__(self, members: list[tuple[np.ndarray, np.ndarray, list]], n_features: int):
-        self._members = members  # (weights (n_features, k), intercept (k,), calibrators)
+        #: (weights (n_features, k), intercept (k,), one calibrator per class) per member
+        self.members = members
         self.n_features = n_features
 
     @classmethod
     def from_classifier(cls, classifier) -> CalibratedLinearHead | None:
         """The head of a fitted sigmoid/isotonic ``CalibratedClassifierCV`` over a multiclass
         ``LogisticRegression``, or None for any other classifier (predict with it instead)."""
+        from sklearn.calibration import CalibratedClassifierCV  # a fitted one means it is loaded
+        from sklearn.linear_model import LogisticRegression
+
         if not isinstance(classifier, CalibratedClassifierCV):
             return None
         members = []
@@ -57,7 +82,7 @@ class CalibratedLinearHead:
             raise ValueError(f"features have {sum(blocks.widths)} columns, the classifier "
                              f"expects {self.n_features}")
         total = None
-        for weights, intercept, calibrators in self._members:
+        for weights, intercept, calibrators in self.members:
             decision = blocks.dot(weights) + intercept
             proba = np.column_stack([c.predict(decision[:, k])
                                      for k, c in enumerate(calibrators)])
@@ -66,4 +91,4 @@ class CalibratedLinearHead:
             proba = np.divide(proba, sums, out=np.full_like(proba, 1.0 / proba.shape[1]),
                               where=sums != 0)
             total = proba if total is None else total + proba
-        return total / len(self._members)
+        return total / len(self.members)

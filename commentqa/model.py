@@ -4,18 +4,23 @@ explanations, around a fitted scikit-learn pipeline."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 
-from .features import CommentFeaturizer
+from .featurizer import CommentFeaturizer
 from .labels import LABELS
 from .linear import CalibratedLinearHead
 from .normalize import clear_caches
 from .signals import extract_signals
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+    from .compiled import CompiledModel
 
 __all__ = ["CHUNK_TEXTS", "CommentModel", "Prediction"]
 
@@ -83,17 +88,43 @@ class CommentModel:
     :func:`~commentqa.build_pipeline` shape (same values, much faster), else from the
     pipeline itself; a calibrated linear classifier is then scored block by block
     (:class:`~commentqa.linear.CalibratedLinearHead`).
+
+    A model loaded from a folder with compiled arrays (:mod:`commentqa.compiled`) predicts
+    from those and loads its pipeline only when something asks for it (:attr:`pipeline`,
+    :meth:`explain`).
     """
 
     def __init__(self, pipeline: Pipeline, meta: dict | None = None):
-        classes = [str(c) for c in pipeline.classes_]
+        self._pipeline: Pipeline | None = pipeline
+        self._load_pipeline: Callable[[], Pipeline] | None = None
+        self._compiled: CompiledModel | None = None
+        self._setup([str(c) for c in pipeline.classes_], meta)
+
+    @classmethod
+    def from_compiled(cls, compiled: CompiledModel, meta: dict | None,
+                      load_pipeline: Callable[[], Pipeline]) -> CommentModel:
+        """A model that predicts from ``compiled`` and calls ``load_pipeline`` (once) when
+        its pipeline is needed."""
+        model = cls.__new__(cls)
+        model._pipeline, model._load_pipeline, model._compiled = None, load_pipeline, compiled
+        model._setup(list(compiled.classes), meta)
+        return model
+
+    def _setup(self, classes: list[str], meta: dict | None) -> None:
         if sorted(classes) != sorted(LABELS):
             raise ValueError(f"pipeline classes {classes} are not the commentqa labels {LABELS}")
-        self.pipeline = pipeline
         self.meta = dict(meta or {})
         # Column order of predict_proba follows LABELS, whatever order the pipeline uses.
         self._order = np.asarray([classes.index(label) for label in LABELS])
         self._score_lock = threading.Lock()
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The fitted scikit-learn pipeline (loaded on first use for a compiled model)."""
+        if self._pipeline is None:
+            assert self._load_pipeline is not None
+            self._pipeline = self._load_pipeline()
+        return self._pipeline
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -134,10 +165,9 @@ class CommentModel:
         if featurizer is None:
             proba = self.pipeline.predict_proba(texts)
         else:  # in chunks: small arrays are reused, the whole matrix never exists
-            classifier = self.pipeline[-1]
             chunks = (texts[i : i + CHUNK_TEXTS] for i in range(0, len(texts), CHUNK_TEXTS))
             proba = np.vstack([
-                classifier.predict_proba(featurizer.transform(chunk)) if head is None
+                self.pipeline[-1].predict_proba(featurizer.transform(chunk)) if head is None
                 else head.predict_proba(featurizer.blocks(chunk)) for chunk in chunks
             ])
         return proba[:, self._order]
@@ -161,13 +191,17 @@ class CommentModel:
         self.__dict__.pop("_memo", None)
         if self._featurizer is not None:
             self._featurizer.clear()
-        for step in self.pipeline.named_steps.values():
+        if self._pipeline is None:  # not loaded: it holds no memo
+            return
+        for step in self._pipeline.named_steps.values():
             for part in (step, *getattr(step, "named_transformers_", {}).values()):
                 if hasattr(part, "clear_cache"):
                     part.clear_cache()
 
     @cached_property
     def _featurizer(self) -> CommentFeaturizer | None:
+        if self._compiled is not None:
+            return self._compiled.featurizer()
         return CommentFeaturizer.from_pipeline(self.pipeline)
 
     @cached_property
@@ -177,10 +211,14 @@ class CommentModel:
     @cached_property
     def _head(self) -> CalibratedLinearHead | None:
         """The classifier scored block by block, when it is a calibrated linear model."""
+        if self._compiled is not None:
+            return self._compiled.head
         return CalibratedLinearHead.from_classifier(self.pipeline[-1])
 
     def __getstate__(self):
+        self.pipeline  # noqa: B018 - load it: a pickle must not depend on a folder's files
         state = self.__dict__.copy()
+        state["_load_pipeline"] = None
         for memo in ("_featurizer", "_head", "_memo", "_score_lock"):  # rebuilt on use
             state.pop(memo, None)
         return state

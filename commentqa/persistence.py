@@ -1,10 +1,13 @@
 """Saving and loading versioned model artifacts.
 
 An artifact is a folder ``<name>-v<version>/`` holding ``model.joblib`` (the fitted
-pipeline), ``meta.json`` (labels, library versions, the model file's and training
-data's SHA-256, metrics, creation time) and a model card ``README.md``. Loading checks
-the model file's SHA-256 against ``meta.json`` *before* unpickling and refuses a
-mismatch: a pickle can run code, so only the file the metadata vouches for is opened.
+pipeline), ``model.npz`` (its prediction path as plain arrays, :mod:`commentqa.compiled`;
+absent for pipelines it cannot mirror), ``meta.json`` (labels, library versions, the model
+files' and training data's SHA-256, metrics, creation time) and a model card ``README.md``.
+Loading checks every model file's SHA-256 against ``meta.json`` *before* reading it and
+refuses a mismatch: a pickle can run code, so only the file the metadata vouches for is
+opened. A model with ``model.npz`` predicts from it and unpickles its pipeline only when
+the pipeline is asked for, checking the file again first.
 """
 
 from __future__ import annotations
@@ -15,18 +18,22 @@ import os
 import warnings
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from functools import partial
 from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import joblib
-from sklearn.pipeline import Pipeline
-
+from .compiled import COMPILED_FILE, compile_pipeline, load_compiled, save_compiled
 from .labels import LABELS
 from .model import CommentModel
 
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
 __all__ = [
-    "DEFAULT_MODEL", "ModelLoadError", "ModelVersionWarning", "default_model_path",
-    "file_sha256", "files_sha256", "library_versions", "load_model", "save_model",
+    "DEFAULT_MODEL", "ModelLoadError", "ModelVersionWarning", "compile_model_file",
+    "default_model_path", "file_sha256", "files_sha256", "library_versions", "load_model",
+    "save_model",
 ]
 
 #: Folder name of the model shipped with the package.
@@ -90,6 +97,8 @@ def save_model(pipeline: Pipeline, directory: str | os.PathLike, *, name: str, v
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; model versions are never overwritten")
     target.mkdir(parents=True, exist_ok=True)
+    import joblib
+
     model_path = target / MODEL_FILE
     joblib.dump(pipeline, model_path, compress=3)
     meta = {
@@ -100,11 +109,23 @@ def save_model(pipeline: Pipeline, directory: str | os.PathLike, *, name: str, v
         "model_file": MODEL_FILE,
         "model_sha256": file_sha256(model_path),
         "libraries": library_versions(),
+        **compile_model_file(pipeline, target),
         **(extra_meta or {}),
     }
     (target / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n",
                                     encoding="utf-8")
     return target
+
+
+def compile_model_file(pipeline: Pipeline, folder: Path) -> dict[str, str]:
+    """Write ``folder/model.npz`` for ``pipeline``; the ``meta.json`` fields that vouch for
+    it, or none when the pipeline is not one :mod:`commentqa.compiled` mirrors."""
+    arrays = compile_pipeline(pipeline)
+    if arrays is None:
+        return {}
+    path = folder / COMPILED_FILE
+    save_compiled(arrays, path)
+    return {"compiled_file": COMPILED_FILE, "compiled_sha256": file_sha256(path)}
 
 
 def _read_meta(folder: Path) -> dict:
@@ -149,17 +170,43 @@ def load_model(path: str | os.PathLike | None = None) -> CommentModel:
         raise ModelLoadError(f"model folder {folder} not found")
     meta = _read_meta(folder)
     model_path = folder / meta.get("model_file", MODEL_FILE)
-    if not model_path.is_file():
-        raise ModelLoadError(f"{model_path} not found")
-    actual = file_sha256(model_path)
-    if actual != meta["model_sha256"]:
+    _check_file(model_path, meta["model_sha256"], folder)
+    _check_versions(meta, folder)
+    if not meta.get("compiled_file"):
+        return CommentModel(_unpickle(model_path, meta["model_sha256"], folder), meta)
+    compiled_path = folder / meta["compiled_file"]
+    _check_file(compiled_path, meta.get("compiled_sha256", ""), folder)
+    try:
+        compiled = load_compiled(compiled_path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(f"{compiled_path} is not a compiled commentqa model: {exc}") from None
+    try:
+        return CommentModel.from_compiled(
+            compiled, meta, partial(_unpickle, model_path, meta["model_sha256"], folder))
+    except ValueError as exc:
+        raise ModelLoadError(f"{compiled_path}: {exc}") from None
+
+
+def _check_file(path: Path, expected: str, folder: Path) -> None:
+    """Refuse ``path`` unless its SHA-256 is the one ``meta.json`` records."""
+    if not path.is_file():
+        raise ModelLoadError(f"{path} not found")
+    actual = file_sha256(path)
+    if actual != expected:
         raise ModelLoadError(
-            f"refusing to load {model_path}: its SHA-256 {actual[:16]}... does not match "
-            f"{meta['model_sha256'][:16]}... recorded in {folder / META_FILE}; the file was "
+            f"refusing to load {path}: its SHA-256 {actual[:16]}... does not match "
+            f"{expected[:16] or 'none'}... recorded in {folder / META_FILE}; the file was "
             "modified or replaced"
         )
-    _check_versions(meta, folder)
+
+
+def _unpickle(model_path: Path, sha256: str, folder: Path) -> Pipeline:
+    """The pipeline in ``model_path``, checked against ``sha256`` just before unpickling."""
+    import joblib
+    from sklearn.pipeline import Pipeline
+
+    _check_file(model_path, sha256, folder)
     pipeline = joblib.load(model_path)
     if not isinstance(pipeline, Pipeline) or not hasattr(pipeline, "classes_"):
         raise ModelLoadError(f"{model_path} does not hold a fitted commentqa pipeline")
-    return CommentModel(pipeline, meta)
+    return pipeline

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta
+from scipy.special import betaincinv  # the beta quantile, without scipy.stats' import cost
 
 __all__ = [
     "INTERVAL",
@@ -93,8 +93,8 @@ def post_scores(counts: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = {
             "resonance": a / (a + b),
-            "resonance_low": beta.ppf(tail, a, b),
-            "resonance_high": beta.ppf(1.0 - tail, a, b),
+            "resonance_low": betaincinv(a, b, tail),
+            "resonance_high": betaincinv(a, b, 1.0 - tail),
             # Shares of all audience comments, spam included, so the three read together.
             "question_share": np.where(total > 0, questions / total, np.nan),
             "conversation_share": np.where(total > 0, conversations / total, np.nan),

@@ -22,7 +22,6 @@ from .labeled import LabeledComments
 from .labels import LABELS
 from .model_card import write_model_card
 from .persistence import files_sha256, load_model, save_model
-from .pipeline import build_pipeline
 
 __all__ = ["DEFAULT_EMOJI_RATE", "MIN_ROWS_PER_LABEL", "TrainingData", "TrainingResult",
            "cross_validate", "fit_pipeline", "train_model"]
@@ -148,6 +147,8 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFA
     """
     if variants is None:
         variants = emoji_variants(texts, emoji_rate, seed)
+    from .pipeline import build_pipeline
+
     pipeline = build_pipeline(C=C, random_state=seed)
     rows = [row for row, _ in variants]
     y = [*labels, *(labels[row] for row in rows)]

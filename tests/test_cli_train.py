@@ -62,7 +62,8 @@ def test_train_saves_a_model_that_loads_and_predicts(trained):
     target = folder / "models" / "mine-v1.0.0"
     assert f"saved {target}" in result.stdout
     assert sorted(p.name for p in (folder / "models").iterdir()) == ["mine-v1.0.0"]
-    assert {p.name for p in target.iterdir()} == {"model.joblib", "meta.json", "README.md"}
+    assert {p.name for p in target.iterdir()} == {"model.joblib", "model.npz", "meta.json",
+                                                  "README.md"}
     model = commentqa.load_model(target)
     assert tuple(model.labels) == LABELS
     assert set(model.predict(["where is this from?", "🔥🔥🔥"])) <= set(LABELS)

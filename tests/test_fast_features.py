@@ -21,7 +21,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from commentqa import features, signals
+from commentqa import signals, tokens
 from commentqa.features import (
     WORD_PATTERN,
     CommentFeaturizer,
@@ -159,7 +159,7 @@ def test_real_comments_match_analyze(real_texts):
 
 def test_hash_collisions_are_resolved(monkeypatch):
     # Every token hashes alike: each lookup must fall back to comparing code points.
-    monkeypatch.setattr(features, "_hash_powers", lambda n: np.zeros(max(n, 1), np.uint64))
+    monkeypatch.setattr(tokens, "_hash_powers", lambda n: np.zeros(max(n, 1), np.uint64))
     cache = TokenCache(WORD_PATTERN)
     _check_batch(cache, EDGE_CASES)
     _check_batch(cache, _with_variants(EDGE_CASES))
@@ -168,8 +168,8 @@ def test_hash_collisions_are_resolved(monkeypatch):
 def test_gates_cover_every_code_point():
     """The cheap character checks stand for regexes; prove they miss nothing."""
     space = [c for c in range(0x110000) if chr(c).isspace()]
-    assert max(space) < len(features._SPACE) - 1
-    assert np.flatnonzero(features._SPACE).tolist() == space
+    assert max(space) < len(tokens._SPACE) - 1
+    assert np.flatnonzero(tokens._SPACE).tolist() == space
     head, tail = re.compile("[mpdrl]", re.I), re.compile("[krdeb]", re.I)
     for code in range(0x110000):
         char = chr(code)
