@@ -101,21 +101,26 @@ def _reject(source: Source, line: int, reason: str, raw: Any) -> dict[str, Any]:
     return {"source": source.name, "line": line, "reason": reason, "raw": clip(raw)}
 
 
-def _records(chunk: Chunk, rejects: list[dict]) -> Iterator[tuple[int, Any, Any]]:
-    """(line, record, raw) of every parseable record of a chunk; the rest to ``rejects``."""
-    source = chunk.source
-    values = iter(parse_lines([item for item in chunk.items if type(item) is bytes]))
-    for line, item in zip(chunk.lines, chunk.items):
-        if type(item) is bytes:
-            value = next(values)
-            if type(value) is BadLine:
-                rejects.append(_reject(source, line, value.reason, _text_of(item)))
-            else:
-                yield line, value, item
-        elif isinstance(item, Unreadable):
-            rejects.append(_reject(source, line, item.reason, item.raw))
+def _records(chunk: Chunk, rejects: list[dict]) -> tuple[list[int], list[Any], list[Any]]:
+    """Line, record and raw item of every parseable record of a chunk, as three lists; the
+    rest to ``rejects``."""
+    source, lines, items = chunk.source, chunk.lines, chunk.items
+    if set(map(type, items)) == {bytes}:  # JSONL lines: most chunks parse whole
+        values = parse_lines(items)
+        if BadLine not in set(map(type, values)):
+            return lines, values, items
+    else:
+        values = iter(parse_lines([item for item in items if type(item) is bytes]))
+        values = [next(values) if type(item) is bytes else item for item in items]
+    keep = []
+    for k, (line, item, value) in enumerate(zip(lines, items, values)):
+        if type(value) is BadLine:
+            rejects.append(_reject(source, line, value.reason, _text_of(item)))
+        elif isinstance(value, Unreadable):
+            rejects.append(_reject(source, line, value.reason, value.raw))
         else:
-            yield line, item, item
+            keep.append(k)
+    return [lines[k] for k in keep], [values[k] for k in keep], [items[k] for k in keep]
 
 
 def _text_of(raw: Any) -> Any:
@@ -133,7 +138,7 @@ def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
     chunk = chunk.expanded()
     source = chunk.source
     rejects: list[dict[str, Any]] = []
-    columns, lines = _comment_columns(list(_records(chunk, rejects)), source, rejects)
+    columns, lines = _comment_columns(*_records(chunk, rejects), source, rejects)
     rejects.sort(key=lambda r: r["line"])  # parse and extraction rejects in file order
     ids = columns["comment_id"]
     given = np.fromiter((i is not None for i in ids), dtype=bool, count=len(ids))
@@ -157,24 +162,22 @@ def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
                        chunk.blank, chunk.bytes_read)
 
 
-def _comment_columns(records: list[tuple[int, Any, Any]], source: Source,
+def _comment_columns(lines: list[int], objects: list[Any], raws: list[Any], source: Source,
                      rejects: list[dict[str, Any]]) -> tuple[dict[str, list], list[int]]:
-    """The :class:`Comment` fields of a chunk's records as columns, and each comment's
-    line; records that give no comment go to ``rejects``."""
-    objects = [record for _, record, _ in records]
-    if source.fmt == "flat" and (all(type(r) is dict for r in objects)
+    """The :class:`Comment` fields of a chunk's records (with their lines and raw items) as
+    columns, and each comment's line; records that give no comment go to ``rejects``."""
+    if source.fmt == "flat" and (set(map(type, objects)) <= {dict}
                                  or all(isinstance(r, Mapping) for r in objects)):
         columns, keep, problems = flat_columns(objects, source.fields, source.context)
         # An API page or media document on a line (saved page after page) holds comments:
         # such chunks take the record-by-record path below, which unwraps them.
         if not any(document_items(objects[k]) is not None for k, _ in problems):
             for k, problem in problems:
-                line, _, raw = records[k]
-                rejects.append(_reject(source, line, problem, _text_of(raw)))
-            return columns, [records[k][0] for k in keep]
+                rejects.append(_reject(source, lines[k], problem, _text_of(raws[k])))
+            return columns, lines if len(keep) == len(lines) else [lines[k] for k in keep]
     comments: list[Comment] = []
-    lines: list[int] = []
-    for line, record, raw in records:
+    kept: list[int] = []
+    for line, record, raw in zip(lines, objects, raws):
         items, found = unwrap_document(record)
         context = {**source.context, **found} if found else source.context
         for item in items:
@@ -183,10 +186,10 @@ def _comment_columns(records: list[tuple[int, Any, Any]], source: Source,
                     rejects.append(_reject(source, line, part, _text_of(raw)))
                 else:
                     comments.append(part)
-                    lines.append(line)
+                    kept.append(line)
     if not comments:
-        return {name: [] for name in Comment._fields}, lines
-    return dict(zip(Comment._fields, map(list, zip(*comments)))), lines
+        return {name: [] for name in Comment._fields}, kept
+    return dict(zip(Comment._fields, map(list, zip(*comments)))), kept
 
 
 #: Posts whose counts are kept in memory (about 350 bytes each) before they are written out
