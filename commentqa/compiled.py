@@ -132,8 +132,12 @@ def load_compiled(path: str | os.PathLike) -> CompiledModel:
 
     Raises ``ValueError`` when the file is not a compiled commentqa model of this layout.
     """
-    with np.load(path, allow_pickle=False) as npz:
-        a = {name: npz[name] for name in npz.files}
+    with open(path, "rb") as fh:  # closed here even when numpy cannot read it
+        npz = np.load(fh, allow_pickle=False)
+        if not hasattr(npz, "files"):  # a lone .npy array
+            raise ValueError(f"{path} is not an .npz archive")
+        with npz:
+            a = {name: npz[name] for name in npz.files}
     if a.get("layout", np.zeros(1)).tolist() != [LAYOUT]:
         raise ValueError(f"{path} is not a compiled commentqa model of layout {LAYOUT}")
     words = WordTable(

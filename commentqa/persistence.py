@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import warnings
+import zipfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from functools import partial
@@ -178,7 +179,7 @@ def load_model(path: str | os.PathLike | None = None) -> CommentModel:
     _check_file(compiled_path, meta.get("compiled_sha256", ""), folder)
     try:
         compiled = load_compiled(compiled_path)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelLoadError(f"{compiled_path} is not a compiled commentqa model: {exc}") from None
     try:
         return CommentModel.from_compiled(

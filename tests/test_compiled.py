@@ -37,6 +37,12 @@ def model_copy(tmp_path) -> Path:
     return target
 
 
+def _flip_a_byte(path: Path, at: float = 0.5) -> None:
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * at)] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 def _rewrite_meta(folder: Path, **fields) -> None:
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     meta.update(fields)
@@ -78,9 +84,7 @@ def test_pipeline_is_loaded_on_demand_and_checked_again(model_copy):
     assert loaded._pipeline is None
     loaded.predict(["nice"])
     assert loaded._pipeline is None  # predicting needs no pipeline
-    data = bytearray((model_copy / "model.joblib").read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    (model_copy / "model.joblib").write_bytes(bytes(data))
+    _flip_a_byte(model_copy / "model.joblib")
     with pytest.raises(ModelLoadError, match=r"SHA-256 .* does not match"):
         loaded.pipeline  # noqa: B018 - the file changed after loading: refused
 
@@ -93,9 +97,7 @@ def test_explain_loads_the_pipeline(model_copy):
 
 def test_tampered_or_missing_compiled_file_is_refused(model_copy):
     path = model_copy / COMPILED_FILE
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+    _flip_a_byte(path)
     with pytest.raises(ModelLoadError, match=r"model\.npz: its SHA-256 .* does not match"):
         commentqa.load_model(model_copy)
     path.unlink()
@@ -104,17 +106,22 @@ def test_tampered_or_missing_compiled_file_is_refused(model_copy):
 
 
 def test_tampered_pipeline_is_refused_even_when_compiled_arrays_are_intact(model_copy):
-    data = bytearray((model_copy / "model.joblib").read_bytes())
-    data[len(data) // 3] ^= 0xFF
-    (model_copy / "model.joblib").write_bytes(bytes(data))
+    _flip_a_byte(model_copy / "model.joblib", at=0.3)
     with pytest.raises(ModelLoadError, match=r"model\.joblib: its SHA-256"):
         commentqa.load_model(model_copy)
 
 
 def test_a_file_of_another_layout_is_a_clear_error(model_copy):
     path = model_copy / COMPILED_FILE
-    np.savez(path, layout=np.array([99]))
-    path.rename(path)  # np.savez keeps the name when it ends in .npz
+    np.savez(path, layout=np.array([99]))  # the name ends in .npz: kept as it is
+    _rewrite_meta(model_copy, compiled_sha256=file_sha256(path))
+    with pytest.raises(ModelLoadError, match="not a compiled commentqa model"):
+        commentqa.load_model(model_copy)
+
+
+def test_a_file_that_is_no_archive_is_a_clear_error(model_copy):
+    path = model_copy / COMPILED_FILE
+    path.write_bytes(b"PK\x03\x04 not really a zip archive")
     _rewrite_meta(model_copy, compiled_sha256=file_sha256(path))
     with pytest.raises(ModelLoadError, match="not a compiled commentqa model"):
         commentqa.load_model(model_copy)
