@@ -30,7 +30,7 @@ from .normalize import HASHTAG_TOKEN, MENTION_TOKEN, URL_TOKEN, normalize_with_c
 __all__ = [
     "COUNT_FACTS", "NORM_FACTS", "PHRASE_COLUMNS", "RAW_FACTS", "SIGNAL_NAMES", "WORD_FACTS",
     "analyze", "extract_signals", "has_amount", "is_elongated", "norm_token_facts",
-    "phrase_hits", "phrase_masks", "raw_token_facts", "signal_matrix",
+    "phrase_hits", "phrase_masks", "raw_facts_of_tokens", "raw_token_facts", "signal_matrix",
 ]
 
 #: Names of the signals, in column order. Counts are log1p-scaled so that one long
@@ -205,6 +205,80 @@ def raw_token_facts(token: str) -> tuple[int, ...]:
         right,
         int(token[0] == "@"),
     )
+
+
+# Per code point, in this column order: isupper, isalpha, isdigit, isdecimal, "!", a question
+# mark, a currency sign, "@", a last character of a currency word, a first character of an
+# amount word. Built for the first _FLAG_TABLE code points on first use; rarer ones are
+# looked up one distinct code point at a time.
+_FLAG_TABLE = 0x3000
+_flag_table: np.ndarray | None = None
+
+
+def _flags_of(chars: str) -> np.ndarray:
+    tests = (str.isupper, str.isalpha, str.isdigit, str.isdecimal, "!".__eq__,
+             _QUESTION_SET.__contains__, _CURRENCY_SET.__contains__, "@".__eq__,
+             _AMOUNT_HEAD_LAST.__contains__, _AMOUNT_TAIL_FIRST.__contains__)
+    out = np.empty((len(chars), len(tests)), dtype=bool)
+    for k, test in enumerate(tests):
+        out[:, k] = np.fromiter(map(test, chars), bool, len(chars))
+    return out
+
+
+def _char_flags(codes: np.ndarray) -> np.ndarray:
+    """The flag columns above for each code point of ``codes``."""
+    global _flag_table
+    if _flag_table is None:
+        _flag_table = _flags_of("".join(map(chr, range(_FLAG_TABLE))))
+    out = _flag_table[np.minimum(codes, _FLAG_TABLE - 1)]
+    rare = np.flatnonzero(codes >= _FLAG_TABLE)
+    if rare.size:
+        distinct, inverse = np.unique(codes[rare], return_inverse=True)
+        out[rare] = _flags_of("".join(map(chr, distinct.tolist())))[inverse]
+    return out
+
+
+def raw_facts_of_tokens(tokens: list[str], codes: np.ndarray, starts: np.ndarray,
+                        lengths: np.ndarray) -> np.ndarray:
+    """:func:`raw_token_facts` of many tokens at once, one row each.
+
+    ``codes`` holds the code points of ``"\n".join(tokens)`` and ``starts`` / ``lengths``
+    where each token lies in it (tokens are non-empty and hold no whitespace). The per-token
+    sums and "any" tests run on numpy arrays; only tokens that may hold an amount or an
+    amount word go through the regexes.
+    """
+    n = len(tokens)
+    out = np.zeros((n, len(RAW_FACTS)), dtype=np.int64)
+    if not n:
+        return out
+    flags = _char_flags(codes)
+    # Each sum runs from a token's start to the next one's: the "\n" between has no flag.
+    upper, alpha, digit, decimal, bang, question, currency = (
+        np.add.reduceat(flags[:, k].view(np.int8), starts, dtype=np.int64) for k in range(7))
+    first, last = flags[starts], flags[starts + lengths - 1]
+    letters_only = alpha == lengths
+    col = {name: k for k, name in enumerate(RAW_FACTS)}
+    out[:, col["upper"]] = upper
+    out[:, col["letters"]] = alpha
+    out[:, col["digits"]] = digit
+    out[:, col["decimal"]] = decimal > 0
+    out[:, col["exclamations"]] = bang
+    out[:, col["question_mark"]] = question > 0
+    out[:, col["currency"]] = currency > 0
+    out[:, col["at_start"]] = first[:, 7]
+    head = last[:, 8] & (~letters_only | (lengths <= 3))
+    tail = first[:, 9] & (~letters_only | (lengths <= 7))
+    for k in np.flatnonzero(head).tolist():
+        head[k] = _AMOUNT_HEAD.search(tokens[k]) is not None
+    for k in np.flatnonzero(tail).tolist():
+        tail[k] = _AMOUNT_TAIL.match(tokens[k]) is not None
+    for k in np.flatnonzero(decimal).tolist():
+        out[k, col["amount"]] = has_amount(tokens[k])
+    out[:, col["amount_left"]] = (AMOUNT_LEFT["currency_word"] * head
+                                  + AMOUNT_LEFT["digit"] * last[:, 3])
+    out[:, col["amount_right"]] = (AMOUNT_RIGHT["digit"] * first[:, 3]
+                                   + AMOUNT_RIGHT["amount_word"] * tail)
+    return out
 
 
 def _lexicon_bits() -> dict[str, int]:

@@ -27,7 +27,7 @@ from .signals import (
     norm_token_facts,
     phrase_hits,
     phrase_masks,
-    raw_token_facts,
+    raw_facts_of_tokens,
     signal_matrix,
 )
 
@@ -380,13 +380,13 @@ class TokenCache:
         return ((ids >= 0) & (self._char_len.array[known] == lengths)
                 & np.logical_and.reduceat(same, first))
 
-    def _remember(self, tokens: list[str], first_id: int) -> None:
-        """Index new tokens (ids from ``first_id`` on) by hash, keeping their code points."""
-        found = _Tokens(_code_points("\n".join(tokens)))
+    def _remember(self, found: _Tokens, first_id: int) -> None:
+        """Index new tokens (``found``, ids from ``first_id`` on) by hash, keeping their
+        code points."""
         self._char_start.extend(self._chars.size + found.starts)
         self._char_len.extend(found.lengths)
         self._chars.extend(found.codes)
-        ids = np.arange(first_id, first_id + len(tokens))
+        ids = np.arange(first_id, first_id + len(found.lengths))
         new = self._index.find(found.hashes) < 0  # else a collision: found the slow way
         _, first = np.unique(found.hashes[new], return_index=True)
         self._index.insert(found.hashes[new][first], ids[new][first])
@@ -411,6 +411,8 @@ class TokenCache:
         the call: many surviving containers set off costly garbage collections.
         """
         first_id, n_words = self._facts.size, len(self.words)
+        found = _Tokens(_code_points("\n".join(tokens)))
+        raw = raw_facts_of_tokens(tokens, found.codes, found.starts, found.lengths)
         rows: list[int] = []
         norms: list[int] = []
         new = _NewNorms([], [], [], [])
@@ -420,18 +422,17 @@ class TokenCache:
             norm_id = norm_ids.get(norm)
             if norm_id is None:
                 norm_id = self._add_norm(norm, new)
-            rows += raw_token_facts(token)
             rows += counts
             rows += norm_facts[width * norm_id : width * (norm_id + 1)]
             norms.append(norm_id)
         self._token_ids.update(zip(tokens, range(first_id, first_id + len(tokens))))
-        self._facts.extend(np.reshape(rows, (len(tokens), -1)))
+        self._facts.extend(np.hstack([raw, np.reshape(rows, (len(tokens), -1))]))
         self._token_norm.extend(norms)
         self._norm_words.extend(new.words, new.word_counts)
         self._norm_pieces.extend(new.pieces, new.piece_counts)
         masks = [m for w in self.words[n_words:] for m in phrase_masks(w)]
         self._word_masks.extend(np.reshape(masks, (-1, len(PHRASE_COLUMNS))))
-        self._remember(tokens, first_id)
+        self._remember(found, first_id)
 
     def _add_norm(self, norm: str, new: _NewNorms) -> int:
         norm_id = self._norm_ids[norm] = len(self._norm_ids)

@@ -165,6 +165,18 @@ def test_hash_collisions_are_resolved(monkeypatch):
     _check_batch(cache, _with_variants(EDGE_CASES))
 
 
+def test_raw_facts_of_many_tokens_equal_one_at_a_time(training_texts):
+    toks = list(dict.fromkeys(
+        t.translate(tokens._ZERO_DIGITS)
+        for text in [*EDGE_CASES, *training_texts] for t in text.split()))
+    toks += ["\U0001f525!", "\u3000x"[1:], "ß\u0130", "\U0001d7d8\U0001d7d9", "K\u212a"]
+    found = tokens._Tokens(tokens._code_points("\n".join(toks)))
+    batch = signals.raw_facts_of_tokens(toks, found.codes, found.starts, found.lengths)
+    expected = np.array([signals.raw_token_facts(t) for t in toks])
+    wrong = np.flatnonzero((batch != expected).any(axis=1))
+    assert not wrong.size, [toks[k] for k in wrong[:10]]
+
+
 def test_gates_cover_every_code_point():
     """The cheap character checks stand for regexes; prove they miss nothing."""
     space = [c for c in range(0x110000) if chr(c).isspace()]
