@@ -10,7 +10,7 @@ process's peak in the run's first fifth and over the whole run, which shows whet
 grows with input or only swings. ``worker`` scores every ``--share``-th chunk in this one
 process (one worker's share with two workers) and prints, every 5 chunks, the rows read so
 far, ``RssAnon`` and the size of the token memo, which restarts past
-:data:`commentqa.features.MAX_CACHED_TOKENS` tokens.
+:data:`commentqa.tokens.MAX_CACHED_TOKENS` tokens.
 """
 
 from __future__ import annotations

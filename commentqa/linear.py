@@ -3,7 +3,7 @@
 A :class:`~sklearn.calibration.CalibratedClassifierCV` over a
 :class:`~sklearn.linear_model.LogisticRegression` computes ``X @ coef.T + intercept`` and
 maps each class's decision value through its calibrator. :class:`CalibratedLinearHead`
-does the same from a :class:`~commentqa.features.FeatureBlocks`, so the word, character
+does the same from a :class:`~commentqa.featurizer.FeatureBlocks`, so the word, character
 and signal blocks are scored where they are, never stacked into one matrix.
 """
 

@@ -84,7 +84,7 @@ class CommentModel:
     ``predict`` and ``predict_proba`` score each distinct text once: comment dumps repeat
     themselves ("🔥🔥🔥", "wow"), so duplicates cost a dictionary lookup, within a call and,
     for texts up to :data:`MEMO_MAX_CHARS` characters, across calls. Features come from
-    a :class:`~commentqa.features.CommentFeaturizer` when the pipeline has the
+    a :class:`~commentqa.featurizer.CommentFeaturizer` when the pipeline has the
     :func:`~commentqa.build_pipeline` shape (same values, much faster), else from the
     pipeline itself; a calibrated linear classifier is then scored block by block
     (:class:`~commentqa.linear.CalibratedLinearHead`).

@@ -6,12 +6,13 @@ reference. :func:`extract_signals` returns the signals of one comment as a flat 
 named numbers. The spaCy components in :mod:`commentqa.spacy_components` mark the same
 things token by token.
 
-Batch featurisation (:class:`commentqa.features.TokenCache`) computes the same values from
+Batch featurisation (:class:`commentqa.tokens.TokenCache`) computes the same values from
 per-token facts: nearly every signal is a sum or an "any" over a comment's
 whitespace-separated tokens, because no pattern here matches across whitespace.
-:func:`raw_token_facts` and :func:`norm_token_facts` give one token's share,
-:func:`signal_matrix` turns per-comment sums back into signals, and the three checks that
-do look across tokens are exact too: the first token (``starts_with_*``), an amount
+:func:`raw_token_facts` (:func:`raw_facts_of_tokens` for a batch) and :func:`norm_token_facts`
+give one token's share, :func:`signal_matrix` turns per-comment sums back into signals,
+and the three checks that do look across tokens are exact too: the first token
+(``starts_with_*``), an amount
 whose ``\\s?`` spans one space (:data:`AMOUNT_LEFT` / :data:`AMOUNT_RIGHT` flag
 candidates for :func:`has_amount`) and :data:`SPAM_PHRASES` (:func:`phrase_masks`,
 :func:`phrase_hits`).
