@@ -12,10 +12,9 @@ whitespace-separated tokens, because no pattern here matches across whitespace.
 :func:`raw_token_facts` (:func:`raw_facts_of_tokens` for a batch) and :func:`norm_token_facts`
 give one token's share, :func:`signal_matrix` turns per-comment sums back into signals,
 and the three checks that do look across tokens are exact too: the first token
-(``starts_with_*``), an amount
-whose ``\\s?`` spans one space (:data:`AMOUNT_LEFT` / :data:`AMOUNT_RIGHT` flag
-candidates for :func:`has_amount`) and :data:`SPAM_PHRASES` (:func:`phrase_masks`,
-:func:`phrase_hits`).
+(``starts_with_*``), an amount whose ``\\s?`` spans one space (:data:`AMOUNT_LEFT` /
+:data:`AMOUNT_RIGHT` flag candidates for :func:`has_amount`) and :data:`SPAM_PHRASES`
+(:func:`phrase_masks`, :func:`phrase_hits`).
 """
 
 from __future__ import annotations
