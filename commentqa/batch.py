@@ -110,8 +110,8 @@ def _records(chunk: Chunk, rejects: list[dict]) -> tuple[list[int], list[Any], l
         if BadLine not in set(map(type, values)):
             return lines, values, items
     else:
-        values = iter(parse_lines([item for item in items if type(item) is bytes]))
-        values = [next(values) if type(item) is bytes else item for item in items]
+        parsed = iter(parse_lines([item for item in items if type(item) is bytes]))
+        values = [next(parsed) if type(item) is bytes else item for item in items]
     keep = []
     for k, (line, item, value) in enumerate(zip(lines, items, values)):
         if type(value) is BadLine:

@@ -112,14 +112,12 @@ def compile_pipeline(pipeline) -> dict[str, np.ndarray] | None:
         "members": np.array([len(head.members)]),
     }
     for m, (weights, intercept, calibrators) in enumerate(head.members):
-        if not all(isinstance(c, SigmoidCalibrator) for c in calibrators):
-            sigmoid = [SigmoidCalibrator.from_fitted(c) for c in calibrators]
-            if any(c is None for c in sigmoid):
-                return None
-            calibrators = sigmoid
+        sigmoid = [SigmoidCalibrator.from_fitted(c) for c in calibrators]
+        if any(c is None for c in sigmoid):
+            return None
         arrays[f"weights_{m}"] = weights
         arrays[f"intercept_{m}"] = intercept
-        arrays[f"calibration_{m}"] = np.array([[c.a, c.b] for c in calibrators])
+        arrays[f"calibration_{m}"] = np.array([[c.a, c.b] for c in sigmoid])
     return arrays
 
 

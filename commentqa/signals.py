@@ -238,6 +238,9 @@ def _char_flags(codes: np.ndarray) -> np.ndarray:
     return out
 
 
+_RAW_COLUMN = {name: k for k, name in enumerate(RAW_FACTS)}
+
+
 def raw_facts_of_tokens(tokens: list[str], codes: np.ndarray, starts: np.ndarray,
                         lengths: np.ndarray) -> np.ndarray:
     """:func:`raw_token_facts` of many tokens at once, one row each.
@@ -257,7 +260,7 @@ def raw_facts_of_tokens(tokens: list[str], codes: np.ndarray, starts: np.ndarray
         np.add.reduceat(flags[:, k].view(np.int8), starts, dtype=np.int64) for k in range(7))
     first, last = flags[starts], flags[starts + lengths - 1]
     letters_only = alpha == lengths
-    col = {name: k for k, name in enumerate(RAW_FACTS)}
+    col = _RAW_COLUMN
     out[:, col["upper"]] = upper
     out[:, col["letters"]] = alpha
     out[:, col["digits"]] = digit
