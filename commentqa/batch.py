@@ -54,9 +54,10 @@ __all__ = ["CHUNK_ROWS", "ScoreSummary", "score_chunk", "score_files"]
 #: enough that a chunk in flight costs a few MB.
 CHUNK_ROWS = 10_000
 _IN_FLIGHT_PER_WORKER = 2  # chunks queued per worker: keeps both busy, memory bounded
-#: With ``steady_heap``, workers' blocks from 4 MiB up come from mmap (a lower threshold
-#: costs them system time: their arrays of a few hundred KB come and go every chunk).
-WORKER_MMAP_THRESHOLD = 4 << 20
+#: With ``steady_heap``, workers' blocks from 32 MiB up come from mmap. Their arrays of a
+#: few hundred KB to a few MB come and go every chunk: from mmap each would be faulted in
+#: page by page again (a 4 MiB threshold cost a 1M-comment run about 2 s of system time).
+WORKER_MMAP_THRESHOLD = 32 << 20
 
 
 @dataclass

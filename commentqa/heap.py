@@ -4,7 +4,14 @@ glibc serves large allocations from ``mmap`` above a threshold that it raises as
 freed; past that, blocks of a few hundred KB come from the heap, which fragments and grows
 slowly with the number of chunks a batch run handles. Fixing the threshold keeps such
 blocks in ``mmap``, so they go back to the system when freed. It costs system time, so only
-the batch command's parent process, which mostly moves data between workers, sets it.
+the batch command sets it: low in its parent process, which mostly moves data between
+workers, higher in the workers.
+
+glibc also hands the top of the heap back to the system whenever more than the trim
+threshold lies free there, and fixing the mmap threshold stops glibc from raising that
+above its 128 KB default: a process
+whose arrays come and go every chunk then gives pages back and faults them in again, page
+by page. A high trim threshold keeps them (the heap stays at its high-water mark).
 """
 
 from __future__ import annotations
@@ -12,18 +19,21 @@ from __future__ import annotations
 import ctypes
 import platform
 
-__all__ = ["MMAP_THRESHOLD", "fix_mmap_threshold"]
+__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "fix_mmap_threshold"]
 
 #: Bytes from which allocations are served by ``mmap`` (glibc's initial default).
 MMAP_THRESHOLD = 128 * 1024
-_M_MMAP_THRESHOLD = -3  # mallopt parameter, from glibc's malloc.h
+#: Free bytes at the top of the heap above which glibc gives them back to the system.
+TRIM_THRESHOLD = 512 << 20
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
 
 
-def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD) -> bool:
-    """Fix glibc's mmap threshold for this process; True when it was set."""
+def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD, trim: int = TRIM_THRESHOLD) -> bool:
+    """Fix glibc's mmap and trim thresholds for this process; True when they were set."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
     try:
-        return bool(ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, threshold))
+        mallopt = ctypes.CDLL(None).mallopt
+        return bool(mallopt(_M_MMAP_THRESHOLD, threshold) and mallopt(_M_TRIM_THRESHOLD, trim))
     except (OSError, AttributeError):
         return False
