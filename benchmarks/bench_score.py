@@ -12,7 +12,8 @@ run and ``--repeats`` times in turn (medians are reported: the machine's speed d
 Peak memory is sampled over the scorer's whole process tree (parent + workers): the RSS sum
 (shared pages counted once per process, an overstatement) and the largest single RSS every
 50 ms, the PSS sum (the tree's real footprint, shared pages split between processes) every
-0.5 s, since reading it costs the measured processes time.
+0.5 s, since reading it costs the measured processes time; the highest PSS of every 5 s goes
+to a timeline, which shows whether memory levels off as a run goes on.
 ``--record`` writes the figures to ``benchmarks/results/score.json``.
 
 The dump: texts come from the training corpus (``training/data``), so the benchmark runs
@@ -109,6 +110,9 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 #: (``smaps_rollup``, which walks the page tables: about 10 ms for a 400 MB process, and
 #: it stalls that process meanwhile) every PSS_EVERY, so the sampler does not slow the run.
 RSS_EVERY, PSS_EVERY = 0.05, 0.5
+#: Seconds between points of the PSS timeline (each the highest PSS sampled since the last),
+#: which shows whether memory levels off as a run goes on or keeps growing.
+TIMELINE_EVERY = 5.0
 
 
 def _tree(pid: int) -> list[int]:
@@ -157,16 +161,22 @@ def measure(args: list[str]) -> dict:
     start = time.perf_counter()
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
     peak = [0, 0, 0]
+    timeline: list[list[float]] = []  # [seconds, highest PSS MB since the last point]
 
     def sample() -> None:
-        next_pss = 0.0
+        next_pss, window = 0.0, 0
         while proc.poll() is None:
             pids = _tree(proc.pid)
             rss_sum, largest = _rss(pids)
             peak[1], peak[2] = max(peak[1], rss_sum), max(peak[2], largest)
-            if time.perf_counter() >= next_pss:
-                peak[0] = max(peak[0], _pss(pids))
-                next_pss = time.perf_counter() + PSS_EVERY
+            now = time.perf_counter()
+            if now >= next_pss:
+                pss = _pss(pids)
+                peak[0], window = max(peak[0], pss), max(window, pss)
+                next_pss = now + PSS_EVERY
+                if now - start >= TIMELINE_EVERY * (len(timeline) + 1):
+                    timeline.append([round(now - start, 1), round(window / 2**20, 1)])
+                    window = 0
             time.sleep(RSS_EVERY)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -179,7 +189,8 @@ def measure(args: list[str]) -> dict:
     return {"seconds": round(seconds, 2),
             "peak_pss_mb_tree": round(peak[0] / 2**20, 1),
             "peak_rss_mb_tree": round(peak[1] / 2**20, 1),
-            "peak_rss_mb_largest_process": round(peak[2] / 2**20, 1)}
+            "peak_rss_mb_largest_process": round(peak[2] / 2**20, 1),
+            "pss_timeline_mb": timeline}
 
 
 def run_score(path: Path, out: Path, jobs: int) -> dict:
@@ -238,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                 "peak_pss_mb_tree": scored["peak_pss_mb_tree"],
                 "peak_rss_mb_tree": scored["peak_rss_mb_tree"],
                 "peak_rss_mb_largest_process": scored["peak_rss_mb_largest_process"],
+                "pss_timeline_mb": scored["pss_timeline_mb"],
                 "runs": {"json_floor_seconds": [round(f, 2) for f in floors],
                          "score_seconds": [r["seconds"] for r in runs]},
             }
