@@ -9,9 +9,9 @@ workers, higher in the workers.
 
 glibc also hands the top of the heap back to the system whenever more than the trim
 threshold lies free there, and fixing the mmap threshold stops glibc from raising that
-above its 128 KB default: a process
-whose arrays come and go every chunk then gives pages back and faults them in again, page
-by page. A high trim threshold keeps them (the heap stays at its high-water mark).
+above its 128 KB default: a process whose arrays come and go every chunk then gives pages
+back and faults them in again, page by page. A high trim threshold keeps them (the heap
+stays at its high-water mark).
 """
 
 from __future__ import annotations
