@@ -20,7 +20,9 @@ from .persistence import ModelLoadError, load_model
 from .progress import Progress
 from .sources import expand_inputs
 from .training import (
+    CALIBRATIONS,
     DEFAULT_C,
+    DEFAULT_CALIBRATION,
     DEFAULT_EMOJI_RATE,
     MIN_ROWS_PER_LABEL,
     TrainingData,
@@ -104,7 +106,8 @@ def _train(args: argparse.Namespace) -> int:
     command = shlex.join(["commentqa", *args.argv]) if args.record_command else None
     result = train_model(data, args.out, name=args.name, version=args.version, C=args.C,
                          folds=args.folds, seed=args.seed, jobs=args.jobs, command=command,
-                         emoji_rate=args.emoji_variants, log=say)
+                         emoji_rate=args.emoji_variants, calibration=args.calibration,
+                         log=say)
     cv = result.cross_validation
     figures = (f"cross-validated macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}"
                if cv else "not cross-validated")
@@ -221,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "taken away where it has some, and the same label, so that emoji alone do "
                    "not sway the model; for written or emoji-poor labels (default: 0; the "
                    f"shipped model used {DEFAULT_EMOJI_RATE:g})")
+    t.add_argument("--calibration", choices=CALIBRATIONS, default=DEFAULT_CALIBRATION,
+                   help="how probabilities are calibrated: Platt scaling per class, one "
+                   "temperature for all classes (keeps the regression's decision), or isotonic "
+                   f"(default: {DEFAULT_CALIBRATION})")
     t.add_argument("--folds", type=int, default=5,
                    help="cross-validation folds; 0 skips cross-validation (default: 5)")
     t.add_argument("--jobs", type=_positive, default=None,

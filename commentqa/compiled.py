@@ -2,12 +2,13 @@
 
 :func:`compile_pipeline` reads what prediction needs from a fitted
 :func:`commentqa.build_pipeline` pipeline (vocabularies, IDF weights, the subword table, the
-linear weights and the sigmoid calibrators) into named numpy arrays. :func:`save_compiled`
-writes them as ``model.npz`` beside ``model.joblib`` and :func:`load_compiled` reads them
-back with ``allow_pickle=False``: no code runs on load, and no scikit-learn import is
-needed, so ``commentqa score`` starts in a fraction of the time. Predictions equal the
-pipeline's (the same arithmetic on the same numbers); the pipeline itself stays the model
-of record, loaded when something needs it (``explain``, refitting, the estimator API).
+linear weights and the sigmoid or temperature calibration) into named numpy arrays.
+:func:`save_compiled` writes them as ``model.npz`` beside ``model.joblib`` and
+:func:`load_compiled` reads them back with ``allow_pickle=False``: no code runs on load, and
+no scikit-learn import is needed, so ``commentqa score`` starts in a fraction of the time.
+Predictions equal the pipeline's (the same arithmetic on the same numbers); the pipeline
+itself stays the model of record, loaded when something needs it (``explain``, refitting,
+the estimator API).
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from .featurizer import CommentFeaturizer
-from .linear import CalibratedLinearHead, SigmoidCalibrator
+from .linear import (
+    CalibratedLinearHead,
+    PerClassCalibration,
+    SigmoidCalibrator,
+    TemperatureScaling,
+)
 
 __all__ = ["COMPILED_FILE", "CompiledModel", "compile_pipeline", "load_compiled",
            "save_compiled"]
@@ -111,12 +117,15 @@ def compile_pipeline(pipeline) -> dict[str, np.ndarray] | None:
         "char_word_counts": chars.word_ngrams_.data.astype(np.float64),
         "members": np.array([len(head.members)]),
     }
-    for m, (weights, intercept, calibrators) in enumerate(head.members):
-        sigmoid = [SigmoidCalibrator.from_fitted(c) for c in calibrators]
-        if any(c is None for c in sigmoid):
-            return None
+    for m, (weights, intercept, calibration) in enumerate(head.members):
         arrays[f"weights_{m}"] = weights
         arrays[f"intercept_{m}"] = intercept
+        if isinstance(calibration, TemperatureScaling):
+            arrays[f"temperature_{m}"] = np.array([calibration.beta])
+            continue
+        sigmoid = [SigmoidCalibrator.from_fitted(c) for c in calibration.calibrators]
+        if any(c is None for c in sigmoid):
+            return None
         arrays[f"calibration_{m}"] = np.array([[c.a, c.b] for c in sigmoid])
     return arrays
 
@@ -152,8 +161,12 @@ def load_compiled(path: str | os.PathLike) -> CompiledModel:
         {w: i for i, w in enumerate(char_words)}, table)
     members = []
     for m in range(int(a["members"][0])):
-        calibrators = [SigmoidCalibrator(float(x), float(y)) for x, y in a[f"calibration_{m}"]]
+        if f"temperature_{m}" in a:
+            calibration = TemperatureScaling(float(a[f"temperature_{m}"][0]))
+        else:
+            calibration = PerClassCalibration(tuple(
+                SigmoidCalibrator(float(x), float(y)) for x, y in a[f"calibration_{m}"]))
         members.append((np.ascontiguousarray(a[f"weights_{m}"]), a[f"intercept_{m}"],
-                        calibrators))
+                        calibration))
     head = CalibratedLinearHead(members, members[0][0].shape[0])
     return CompiledModel(_unpack(a["classes"]), words, chars, head)

@@ -206,8 +206,16 @@ class FeatureBlocks:
         return [x.shape[1] for x, _ in self.tfidf] + [self.signals.shape[1]]
 
     def dot(self, weights: np.ndarray) -> np.ndarray:
-        """``matrix @ weights`` for dense ``weights`` of shape (n_features, k)."""
-        out = self.signals @ weights[-self.signals.shape[1] :] if self.signals.shape[1] else 0
+        """``matrix @ weights`` for dense ``weights`` of shape (n_features, k).
+
+        A row's result does not depend on the other rows of the batch, to the last bit: the
+        signal block is summed column by column here, because BLAS picks its kernel (and its
+        order of summation) by the shape of the matrix.
+        """
+        n_signals = self.signals.shape[1]
+        out = np.zeros((self.signals.shape[0], weights.shape[1]))
+        for column, row in zip(self.signals.T, weights[len(weights) - n_signals :]):
+            out += column[:, None] * row
         start = 0
         for x, scale in self.tfidf:
             part = weights[start : start + x.shape[1]]

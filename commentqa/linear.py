@@ -2,9 +2,11 @@
 
 A :class:`~sklearn.calibration.CalibratedClassifierCV` over a
 :class:`~sklearn.linear_model.LogisticRegression` computes ``X @ coef.T + intercept`` and
-maps each class's decision value through its calibrator. :class:`CalibratedLinearHead`
-does the same from a :class:`~commentqa.featurizer.FeatureBlocks`, so the word, character
-and signal blocks are scored where they are, never stacked into one matrix.
+maps the decision values to probabilities: Platt scaling (or isotonic regression) of each
+class's column, then renormalised, or temperature scaling of all columns at once.
+:class:`CalibratedLinearHead` does the same from a :class:`~commentqa.featurizer.FeatureBlocks`,
+so the word, character and signal blocks are scored where they are, never stacked into one
+matrix.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import numpy as np
 
 from .featurizer import FeatureBlocks
 
-__all__ = ["CalibratedLinearHead", "SigmoidCalibrator"]
+__all__ = ["CalibratedLinearHead", "PerClassCalibration", "SigmoidCalibrator",
+           "TemperatureScaling"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,43 @@ class SigmoidCalibrator:
             return 1.0 / (1.0 + np.exp(self.a * decision + self.b))
 
 
+@dataclass(frozen=True)
+class PerClassCalibration:
+    """One calibrator per class column (Platt or isotonic), rows renormalised to sum to 1."""
+
+    calibrators: tuple
+
+    def predict_proba(self, decision: np.ndarray) -> np.ndarray:
+        proba = np.column_stack([c.predict(decision[:, k])
+                                 for k, c in enumerate(self.calibrators)])
+        sums = proba.sum(axis=1, keepdims=True)
+        # As scikit-learn does: where every calibrator says 0, each class gets 1/k.
+        return np.divide(proba, sums, out=np.full_like(proba, 1.0 / proba.shape[1]),
+                         where=sums != 0)
+
+
+@dataclass(frozen=True)
+class TemperatureScaling:
+    """``softmax(beta * decision)``: one inverse temperature for every class, as scikit-learn's
+    fitted temperature calibrator computes it. It keeps the linear model's argmax."""
+
+    beta: float
+
+    @classmethod
+    def from_fitted(cls, calibrator) -> TemperatureScaling | None:
+        """The same map as a fitted scikit-learn temperature calibrator (``beta_``)."""
+        beta = getattr(calibrator, "beta_", None)
+        if beta is None or type(calibrator).__name__ != "_TemperatureScaling":
+            return None
+        return cls(float(beta))
+
+    def predict_proba(self, decision: np.ndarray) -> np.ndarray:
+        scaled = self.beta * decision
+        scaled -= scaled.max(axis=1, keepdims=True)  # exp never overflows
+        proba = np.exp(scaled)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+
 class CalibratedLinearHead:
     """Calibrated multinomial logistic regression, scored block by block.
 
@@ -46,15 +86,17 @@ class CalibratedLinearHead:
     ``classifier.classes_`` order. Build one with :meth:`from_classifier`.
     """
 
-    def __init__(self, members: list[tuple[np.ndarray, np.ndarray, list]], n_features: int):
-        #: (weights (n_features, k), intercept (k,), one calibrator per class) per member
+    def __init__(self, members: list[tuple[np.ndarray, np.ndarray, object]], n_features: int):
+        #: (weights (n_features, k), intercept (k,), calibration) per member; a calibration
+        #: maps decision values (n, k) to probabilities (``predict_proba``)
         self.members = members
         self.n_features = n_features
 
     @classmethod
     def from_classifier(cls, classifier) -> CalibratedLinearHead | None:
-        """The head of a fitted sigmoid/isotonic ``CalibratedClassifierCV`` over a multiclass
-        ``LogisticRegression``, or None for any other classifier (predict with it instead)."""
+        """The head of a fitted ``CalibratedClassifierCV`` (sigmoid, isotonic or temperature)
+        over a multiclass ``LogisticRegression``, or None for any other classifier (predict
+        with it instead)."""
         from sklearn.calibration import CalibratedClassifierCV  # a fitted one means it is loaded
         from sklearn.linear_model import LogisticRegression
 
@@ -63,15 +105,17 @@ class CalibratedLinearHead:
         members = []
         for calibrated in getattr(classifier, "calibrated_classifiers_", []):
             linear = calibrated.estimator
-            if (calibrated.method not in ("sigmoid", "isotonic")
-                    or not isinstance(linear, LogisticRegression)
-                    or len(linear.classes_) < 3
-                    or list(linear.classes_) != list(classifier.classes_)
-                    or len(calibrated.calibrators) != len(linear.classes_)):
+            k = len(classifier.classes_)
+            # temperature scaling fits the regression on label codes when labels are strings
+            if (not isinstance(linear, LogisticRegression) or k < 3
+                    or list(linear.classes_) not in (list(classifier.classes_), list(range(k)))):
+                return None
+            calibration = _calibration(calibrated.method, calibrated.calibrators,
+                                       len(linear.classes_))
+            if calibration is None:
                 return None
             weights = np.ascontiguousarray(linear.coef_.T, dtype=np.float64)
-            members.append((weights, linear.intercept_.astype(np.float64),
-                            list(calibrated.calibrators)))
+            members.append((weights, linear.intercept_.astype(np.float64), calibration))
         if not members:
             return None
         return cls(members, members[0][0].shape[0])
@@ -82,13 +126,16 @@ class CalibratedLinearHead:
             raise ValueError(f"features have {sum(blocks.widths)} columns, the classifier "
                              f"expects {self.n_features}")
         total = None
-        for weights, intercept, calibrators in self.members:
-            decision = blocks.dot(weights) + intercept
-            proba = np.column_stack([c.predict(decision[:, k])
-                                     for k, c in enumerate(calibrators)])
-            sums = proba.sum(axis=1, keepdims=True)
-            # As scikit-learn does: where every calibrator says 0, each class gets 1/k.
-            proba = np.divide(proba, sums, out=np.full_like(proba, 1.0 / proba.shape[1]),
-                              where=sums != 0)
+        for weights, intercept, calibration in self.members:
+            proba = calibration.predict_proba(blocks.dot(weights) + intercept)
             total = proba if total is None else total + proba
         return total / len(self.members)
+
+
+def _calibration(method: str, calibrators: list, n_classes: int):
+    """The calibration of one fitted member, or None for one this module does not mirror."""
+    if method in ("sigmoid", "isotonic") and len(calibrators) == n_classes:
+        return PerClassCalibration(tuple(calibrators))
+    if method == "temperature" and len(calibrators) == 1:
+        return TemperatureScaling.from_fitted(calibrators[0])
+    return None

@@ -237,9 +237,12 @@ class CommentModel:
         label = self.classify(text).label
         prep = self.pipeline.named_steps["prepare"]
         features = self.pipeline.named_steps["features"]
-        linear = self.pipeline.named_steps["classifier"].calibrated_classifiers_[0].estimator
+        calibrated = self.pipeline.named_steps["classifier"]
+        linear = calibrated.calibrated_classifiers_[0].estimator
         x = features.transform(prep.transform([text])).tocsr()
-        classes = [str(c) for c in linear.classes_]
+        # the coefficient rows follow the calibrated classifier's classes (temperature
+        # scaling fits the regression on their codes, 0 to k-1, in that order)
+        classes = [str(c) for c in calibrated.classes_]
         coef = linear.coef_
         weights = coef[classes.index(label)] - coef.mean(axis=0)
         names = features.get_feature_names_out()

@@ -73,13 +73,26 @@ def _data_section(data: dict, description: str | None) -> str:
     return "\n".join(lines)
 
 
+#: How the card names each calibration (``params.calibration`` in ``meta.json``; models
+#: trained before it was recorded used Platt scaling).
+_CALIBRATED = {
+    "sigmoid": "probabilities calibrated by Platt scaling of each class",
+    "temperature": "probabilities calibrated by temperature scaling (one temperature for "
+    "all classes, so the regression's own decision is kept)",
+    "isotonic": "probabilities calibrated by isotonic regression of each class",
+}
+
+
 def _cv_section(cv: dict | None) -> str:
     if not cv:
         return "Not cross-validated."
     text = (f"### Cross-validation on the training data ({cv.get('folds')} folds, "
             f"{cv.get('scheme', 'stratified, shuffled')})\n"
-            f"Macro-F1 {cv.get('macro_f1')}, accuracy {cv.get('accuracy')}. This measures fit "
-            "to the training data's own labels, not accuracy on comments from elsewhere.\n\n"
+            f"Macro-F1 {cv.get('macro_f1')}, accuracy {cv.get('accuracy')}"
+            + (f", log loss {cv['log_loss']}, Brier score {cv['brier']}" if "log_loss" in cv
+               else "")
+            + ". This measures fit to the training data's own labels, not accuracy on comments "
+            "from elsewhere.\n\n"
             + _per_class(cv.get("per_class", {})))
     emoji = cv.get("emoji_appended")
     if emoji:
@@ -166,7 +179,7 @@ Normalised text (emoji as named tokens, @handles, URLs and numbers as placeholde
 word 1-2-gram TF-IDF + within-word character 2-5-gram TF-IDF + {len(SIGNAL_NAMES)} text
 signals (emoji, mentions, hashtags, URLs, question/request/spam cues in several
 languages, elongation, caps, length) -> multinomial logistic regression
-(C={params.get('C')}) with sigmoid-calibrated probabilities.{chosen}
+(C={params.get('C')}) with {_CALIBRATED[params.get('calibration', 'sigmoid')]}.{chosen}
 Labels: {', '.join(meta['labels'])}.
 
 ## Training data

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: Folder name of the model shipped with the package.
-DEFAULT_MODEL = "commentqa-multi-v1.2.0"
+DEFAULT_MODEL = "commentqa-multi-v1.3.0"
 MODEL_FILE = "model.joblib"
 META_FILE = "meta.json"
 #: Libraries whose versions are recorded and checked: the pickle depends on them.

@@ -23,8 +23,8 @@ from .labels import LABELS
 from .model_card import write_model_card
 from .persistence import files_sha256, load_model, save_model
 
-__all__ = ["DEFAULT_EMOJI_RATE", "MIN_ROWS_PER_LABEL", "TrainingData", "TrainingResult",
-           "cross_validate", "fit_pipeline", "train_model"]
+__all__ = ["CALIBRATIONS", "DEFAULT_CALIBRATION", "DEFAULT_EMOJI_RATE", "MIN_ROWS_PER_LABEL",
+           "TrainingData", "TrainingResult", "cross_validate", "fit_pipeline", "train_model"]
 
 #: Fewest rows a label needs: the outer folds and the calibration's own five folds each
 #: need a few of every label in training.
@@ -37,6 +37,11 @@ DEFAULT_C = 16.0
 #: (:mod:`commentqa.augment`; chosen by grouped CV, ``training/EXPERIMENTS.md``).
 #: ``commentqa train`` defaults to none: real labeled comments carry real emoji.
 DEFAULT_EMOJI_RATE = 1.0
+#: How probabilities are calibrated (``commentqa.build_pipeline``'s ``calibration``).
+CALIBRATIONS = ("sigmoid", "temperature", "isotonic")
+#: The calibration the shipped model uses: the best log loss, Brier score and calibration
+#: error in grouped cross-validation (``training/EXPERIMENTS.md``).
+DEFAULT_CALIBRATION = "temperature"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.]+)*\Z")
 
@@ -136,10 +141,12 @@ def _folds(folds: int, groups: Sequence[str] | None, seed: int):
 
 def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFAULT_C,
                  seed: int = 0, weights: Sequence[float] | None = None,
-                 emoji_rate: float = 0.0, variants: list[tuple[int, str]] | None = None):
-    """:func:`~commentqa.build_pipeline` with ``C`` fitted on ``texts`` plus their emoji
-    variants (:func:`~commentqa.augment.emoji_variants` of about ``emoji_rate`` of the rows,
-    each with its row's label and weight; ``variants`` gives them ready-made).
+                 emoji_rate: float = 0.0, variants: list[tuple[int, str]] | None = None,
+                 calibration: str = DEFAULT_CALIBRATION):
+    """:func:`~commentqa.build_pipeline` with ``C`` and ``calibration`` fitted on ``texts``
+    plus their emoji variants (:func:`~commentqa.augment.emoji_variants` of about
+    ``emoji_rate`` of the rows, each with its row's label and weight; ``variants`` gives them
+    ready-made).
 
     Variants add examples, not words: the vocabularies and IDF come from ``texts`` alone (a
     word of one row and its variant would otherwise pass ``min_df=2``), and the calibration
@@ -149,7 +156,7 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFA
         variants = emoji_variants(texts, emoji_rate, seed)
     from .pipeline import build_pipeline
 
-    pipeline = build_pipeline(C=C, random_state=seed)
+    pipeline = build_pipeline(C=C, calibration=calibration, random_state=seed)
     rows = [row for row, _ in variants]
     y = [*labels, *(labels[row] for row in rows)]
     params = {}
@@ -171,27 +178,35 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFA
     return pipeline
 
 
-def _fold(texts, labels, weights, variants, train, test, C, seed):
-    """Predictions on the ``test`` rows, as given and with an emoji appended, of a pipeline
-    fitted on the ``train`` rows and the variants of those rows only."""
+def _fold(texts, labels, weights, variants, train, test, C, seed, calibration):
+    """Predictions and probabilities (columns in :data:`LABELS` order) on the ``test`` rows,
+    and predictions with an emoji appended, of a pipeline fitted on the ``train`` rows and the
+    variants of those rows only."""
     local = {row: k for k, row in enumerate(train.tolist())}  # corpus row -> fold row
     fitted = fit_pipeline(
         [texts[i] for i in train], [labels[i] for i in train], C=C, seed=seed,
         weights=[weights[i] for i in train] if weights is not None else None,
-        variants=[(local[row], text) for row, text in variants if row in local])
+        variants=[(local[row], text) for row, text in variants if row in local],
+        calibration=calibration)
     held_out = [texts[i] for i in test]
-    return test, fitted.predict(held_out), fitted.predict(with_emoji(held_out))
+    proba = fitted.predict_proba(held_out)
+    pred = fitted.classes_[proba.argmax(axis=1)]
+    columns = np.zeros((len(test), len(LABELS)))
+    columns[:, [LABELS.index(c) for c in fitted.classes_]] = proba
+    return test, pred, columns, fitted.predict(with_emoji(held_out))
 
 
 def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFAULT_C,
                    folds: int = 5, groups: Sequence[str] | None = None,
                    langs: Sequence[str] | None = None, seed: int = 0,
                    scheme: str | None = None, jobs: int | None = None,
-                   weights: Sequence[float] | None = None, emoji_rate: float = 0.0) -> dict:
-    """Out-of-fold figures of :func:`fit_pipeline` with ``C``: macro-F1, accuracy, per
-    class, per language for groups of at least ``MIN_LANG_ROWS`` rows, and the same
-    held-out rows with an emoji appended (``emoji_appended``: macro-F1 and the share of
-    predictions that change; :func:`~commentqa.augment.with_emoji`).
+                   weights: Sequence[float] | None = None, emoji_rate: float = 0.0,
+                   calibration: str = DEFAULT_CALIBRATION) -> dict:
+    """Out-of-fold figures of :func:`fit_pipeline` with ``C`` and ``calibration``: macro-F1,
+    accuracy, log loss and Brier score of the probabilities, per class, per language for
+    groups of at least ``MIN_LANG_ROWS`` rows, and the same held-out rows with an emoji
+    appended (``emoji_appended``: macro-F1 and the share of predictions that change;
+    :func:`~commentqa.augment.with_emoji`).
 
     With ``groups`` the folds hold out whole groups (``GroupKFold``: a post's comments, a
     labeler's batch), else they are stratified by label and shuffled with ``seed``. With
@@ -208,11 +223,13 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DE
     splits = splitter.split(texts, labels, list(groups) if groups else None)
     pred = np.empty(len(labels), dtype=object)
     pred_emoji = np.empty(len(labels), dtype=object)
-    for test, plain, decorated in Parallel(n_jobs=jobs)(
-            delayed(_fold)(texts, labels, weights, variants, train, test, C, seed)
+    proba = np.zeros((len(labels), len(LABELS)))
+    for test, plain, columns, decorated in Parallel(n_jobs=jobs)(
+            delayed(_fold)(texts, labels, weights, variants, train, test, C, seed, calibration)
             for train, test in splits):
-        pred[test], pred_emoji[test] = plain, decorated
+        pred[test], proba[test], pred_emoji[test] = plain, columns, decorated
     report = classification_report(labels, list(pred))
+    gold = np.asarray(labels)[:, None] == np.asarray(LABELS)[None, :]
     per_lang = {}
     if langs:
         by_lang = collections.defaultdict(list)
@@ -225,6 +242,9 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DE
                                   "accuracy": round(float((yt == yp).mean()), 4)}
     return {"folds": folds, "scheme": scheme or default_scheme,
             "macro_f1": report["macro_f1"], "accuracy": report["accuracy"],
+            # proper scores of the probabilities: how well calibrated and sharp they are
+            "log_loss": round(float(-np.log(np.clip(proba[gold], 1e-15, 1.0)).mean()), 4),
+            "brier": round(float(((proba - gold) ** 2).sum(axis=1).mean()), 4),
             "per_class": report["per_class"], "confusion": report["confusion"],
             "per_language": per_lang,
             "emoji_appended": {
@@ -262,15 +282,16 @@ def check_name(name: str, version: str) -> None:
 def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, version: str,
                 C: Sequence[float] = (DEFAULT_C,), folds: int = 5, seed: int = 0,
                 jobs: int | None = None, command: str | None = None,
-                emoji_rate: float = 0.0,
+                emoji_rate: float = 0.0, calibration: str = DEFAULT_CALIBRATION,
                 log: Callable[[str], None] | None = None) -> TrainingResult:
     """Cross-validate every ``C``, fit the pipeline with the best one on all of ``data``,
     and save it as ``out_dir/<name>-v<version>/`` with its metadata and model card.
 
     ``emoji_rate`` gives that share of the rows an emoji variant in every fit
-    (:func:`fit_pipeline`). ``folds`` 0 skips cross-validation (only one ``C`` may then be
-    given). The folder is written under a temporary name and renamed into place at the end,
-    so a failed run leaves nothing, and an existing version is never overwritten.
+    (:func:`fit_pipeline`); ``calibration`` is one of :data:`CALIBRATIONS`. ``folds`` 0
+    skips cross-validation (only one ``C`` may then be given). The folder is written under a
+    temporary name and renamed into place at the end, so a failed run leaves nothing, and an
+    existing version is never overwritten.
     """
     log = log or (lambda _: None)
     check_name(name, version)
@@ -281,6 +302,8 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
     if not 0.0 <= emoji_rate <= 1.0:
         raise InputError(f"the share of rows given an emoji variant must be between 0 and 1, "
                          f"got {emoji_rate:g}")
+    if calibration not in CALIBRATIONS:
+        raise InputError(f"calibration {calibration!r}: use one of {', '.join(CALIBRATIONS)}")
     if folds == 0 and len(C) > 1:
         raise InputError("choosing among several C needs cross-validation (--folds 2 or more)")
     out_dir = Path(out_dir)
@@ -310,7 +333,7 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
             cv = cross_validate(data.texts, data.gold, C=c, folds=folds,
                                 groups=data.groups or None, langs=data.langs, seed=seed,
                                 jobs=jobs, weights=data.weights or None,
-                                emoji_rate=emoji_rate)
+                                emoji_rate=emoji_rate, calibration=calibration)
             candidates.append({"C": c, "macro_f1": cv["macro_f1"], "accuracy": cv["accuracy"]})
             log(f"  C={c:g}: macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}")
             if best is None or cv["macro_f1"] > best[1]["macro_f1"]:
@@ -319,7 +342,8 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         log(f"fitting C={chosen:g} on all {len(data.gold)} rows")
         variants = emoji_variants(data.texts, emoji_rate, seed)
         pipeline = fit_pipeline(data.texts, data.gold, C=chosen, seed=seed,
-                                weights=data.weights or None, variants=variants)
+                                weights=data.weights or None, variants=variants,
+                                calibration=calibration)
     data_meta = {
         "files": [Path(s).name for s in data.sources],
         "sha256": data.digest,
@@ -343,7 +367,7 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         saved = save_model(pipeline, staging, name=name, version=version, extra_meta={
             "training_data": data_meta, "cross_validation": cv,
             "params": {"C": chosen, "seed": seed, "C_candidates": candidates,
-                       "emoji_rate": emoji_rate},
+                       "emoji_rate": emoji_rate, "calibration": calibration},
             "trained_with": command,
         })
         write_model_card(saved)

@@ -61,17 +61,22 @@ def test_variants_join_only_their_own_rows_training_fold(monkeypatch):
     fitted_on = []
 
     class Fake:
+        classes_ = np.asarray(sorted(set(labels)), dtype=object)
+
         def predict(self, x):
             return np.asarray(["reaction"] * len(x), dtype=object)
 
-    def fake_fit(fold_texts, fold_labels, *, C, seed, weights, variants):
+        def predict_proba(self, x):
+            return np.full((len(x), len(self.classes_)), 1.0 / len(self.classes_))
+
+    def fake_fit(fold_texts, fold_labels, *, C, seed, weights, variants, calibration):
         fitted_on.append((set(fold_texts), {fold_texts[row] for row, _ in variants},
                           {v for _, v in variants}))
         return Fake()
 
     monkeypatch.setattr(training, "fit_pipeline", fake_fit)
     train, test = np.arange(0, 30), np.arange(30, 40)
-    training._fold(texts, labels, None, variants, train, test, 1.0, 0)
+    training._fold(texts, labels, None, variants, train, test, 1.0, 0, "temperature")
     rows, sources, variant_texts = fitted_on[0]
     assert rows == set(texts[:30]) and sources == rows
     assert variant_texts == {v for row, v in variants if row < 30}

@@ -51,7 +51,7 @@ def test_evaluate_end_to_end_with_two_models(tmp_path):
     data.write_text("\n".join([*lines, '{"text": "meh", "label": "unclear"}', "{oops",
                                '{"text": null, "label": "spam"}']) + "\n", encoding="utf-8")
     out = tmp_path / "figures.json"
-    old = str(FIXTURES.parent / "models" / "commentqa-multi-v1.1.0")
+    old = str(FIXTURES.parent / "models" / "commentqa-multi-v1.1.1")
     result = run("evaluate", str(data), "--model", "default", "--model", old,
                  "--json", str(out), "--resamples", "200")
     assert result.returncode == 0, result.stderr

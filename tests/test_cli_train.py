@@ -271,3 +271,22 @@ def test_emoji_variants_reach_the_fit_and_the_record(tmp_path):
               "--emoji-variants", "2")
     assert bad.returncode == 2 and "must be between 0 and 1, got 2" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_temperature_calibration_reaches_the_fit_the_record_and_the_compiled_arrays(tmp_path):
+    data = tmp_path / "mine.jsonl"
+    _write(data, _labeled_rows(per_label=15))
+    result = run("train", str(data), "--version", "1.0.0", "--out", str(tmp_path), "--C", "1",
+                 "--calibration", "temperature", *FAST)
+    assert result.returncode == 0, result.stderr
+    target = tmp_path / "commentqa-custom-v1.0.0"
+    meta = json.loads((target / "meta.json").read_text(encoding="utf-8"))
+    assert meta["params"]["calibration"] == "temperature"
+    assert meta["compiled_file"] == "model.npz"  # the fast path mirrors it
+    cv = meta["cross_validation"]
+    assert cv["log_loss"] > 0 and 0 <= cv["brier"] <= 2
+    model = commentqa.load_model(target)
+    assert model._compiled is not None
+    assert model.pipeline.named_steps["classifier"].method == "temperature"
+    card = (target / "README.md").read_text(encoding="utf-8")
+    assert "calibrated by temperature scaling" in card and "log loss" in card

@@ -146,8 +146,10 @@ def test_pickled_compiled_model_carries_its_pipeline(model_copy):
     np.testing.assert_array_equal(clone.predict_proba(ODD_TEXTS), loaded.predict_proba(ODD_TEXTS))
 
 
-def test_save_model_writes_compiled_arrays(small_training_set, tmp_path):
-    pipe = commentqa.build_pipeline(C=1.0, calibration_cv=3).fit(*small_training_set)
+@pytest.mark.parametrize("calibration", ["sigmoid", "temperature"])
+def test_save_model_writes_compiled_arrays(small_training_set, tmp_path, calibration):
+    pipe = commentqa.build_pipeline(C=1.0, calibration=calibration, calibration_cv=3)
+    pipe.fit(*small_training_set)
     folder = save_model(pipe, tmp_path, name="t", version="1")
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     assert meta["compiled_sha256"] == file_sha256(folder / COMPILED_FILE)

@@ -92,6 +92,22 @@ def test_usable_inside_grid_search(small_training_set):
     assert 0.0 < search.best_score_ <= 1.0
 
 
+def test_temperature_calibration_keeps_the_regressions_decision(small_training_set):
+    texts, labels = small_training_set
+    pipe = build_pipeline(calibration="temperature", calibration_cv=2).fit(texts, labels)
+    calibrated = pipe.named_steps["classifier"]
+    assert calibrated.get_params()["method"] == "temperature"
+    (member,) = calibrated.calibrated_classifiers_
+    held_out = ["where is this dress from", "🔥🔥🔥", "check my page for followers", "meh"]
+    matrix = pipe[:-1].transform(held_out)
+    proba = pipe.predict_proba(held_out)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # one temperature for all classes: the order of the regression's own scores is kept
+    decision = member.estimator.decision_function(matrix)
+    assert (proba.argmax(axis=1) == decision.argmax(axis=1)).all()
+    assert (np.argsort(proba, axis=1) == np.argsort(decision, axis=1)).all()
+
+
 def test_non_string_input_is_a_clear_error(fitted):
     with pytest.raises(TypeError, match="position 1"):
         fitted.predict(["ok", 5])

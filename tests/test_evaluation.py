@@ -12,6 +12,7 @@ from sklearn.metrics import f1_score
 
 from commentqa import LABELS
 from commentqa.evaluation import macro_f1, paired_bootstrap
+from commentqa.persistence import DEFAULT_MODEL
 
 
 def _labels(rng, n, p=(0.45, 0.1, 0.38, 0.07)):
@@ -61,12 +62,12 @@ def test_compare_models_script_on_a_labeled_csv(tmp_path):
                     "???,unclear\n", encoding="utf-8")
     result = subprocess.run(
         [sys.executable, str(ROOT / "training" / "compare_models.py"), "default",
-         str(ROOT / "models" / "commentqa-multi-v1.1.0"), "--data", str(data),
+         str(ROOT / "models" / "commentqa-multi-v1.1.1"), "--data", str(data),
          "--text-field", "comment", "--label-field", "gold", "--resamples", "200"],
         capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "4 labeled comments" in result.stdout and "1 rows skipped" in result.stdout
-    assert "commentqa-multi-v1.2.0" in result.stdout and "commentqa-multi-v1.1.0" in result.stdout
+    assert DEFAULT_MODEL in result.stdout and "commentqa-multi-v1.1.1" in result.stdout
     assert "paired bootstrap interval" in result.stdout
     bad = subprocess.run(
         [sys.executable, str(ROOT / "training" / "compare_models.py"), "default", "default",

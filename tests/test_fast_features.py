@@ -246,6 +246,21 @@ def test_model_probabilities_unchanged(model, source, request):
     np.testing.assert_allclose(through_frame[:, model._order], want[keep], rtol=0, atol=1e-9)
 
 
+def test_a_texts_probabilities_do_not_depend_on_its_batch(model, training_texts):
+    """To the last bit, whatever else is in the batch (BLAS sums in shape-dependent order)."""
+    from commentqa import model as model_module
+
+    long = [t for t in training_texts if len(t) > model_module.MEMO_MAX_CHARS][:800]
+    alone = np.vstack([model.predict_proba([t]) for t in long[:40]])
+    rng = random.Random(5)
+    for size in (2, 3, 5, 9, 17, 100, 800):
+        batch = rng.sample(long, size - 1)
+        at = rng.randrange(size)
+        for i in range(0, 40, 8):
+            texts = [*batch[:at], long[i], *batch[at:]]
+            np.testing.assert_array_equal(model.predict_proba(texts)[at], alone[i])
+
+
 def test_remembered_probabilities_equal_fresh_ones(model, training_texts, monkeypatch):
     from commentqa import model as model_module
 

@@ -25,7 +25,13 @@ from model_card import write_model_card
 
 from commentqa import save_model
 from commentqa.augment import emoji_variants
-from commentqa.training import DEFAULT_EMOJI_RATE, cross_validate, fit_pipeline
+from commentqa.training import (
+    CALIBRATIONS,
+    DEFAULT_CALIBRATION,
+    DEFAULT_EMOJI_RATE,
+    cross_validate,
+    fit_pipeline,
+)
 
 
 def main(argv=None) -> int:
@@ -41,6 +47,8 @@ def main(argv=None) -> int:
                         help="inverse L2 strength; 16 was chosen by training/select_params.py")
     parser.add_argument("--emoji-rate", type=float, default=DEFAULT_EMOJI_RATE,
                         help="share of rows given an emoji variant (commentqa.augment)")
+    parser.add_argument("--calibration", choices=CALIBRATIONS, default=DEFAULT_CALIBRATION,
+                        help="how probabilities are calibrated (commentqa.build_pipeline)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -55,10 +63,12 @@ def main(argv=None) -> int:
     with threadpool_limits(limits=1):  # one BLAS thread: see commentqa.training
         cv = cross_validate(texts, labels, C=args.C, folds=args.folds, groups=groups,
                             langs=langs, seed=args.seed, scheme="GroupKFold by corpus file",
-                            jobs=2, emoji_rate=args.emoji_rate)
+                            jobs=2, emoji_rate=args.emoji_rate, calibration=args.calibration)
         variants = emoji_variants(texts, args.emoji_rate, args.seed)
-        pipeline = fit_pipeline(texts, labels, C=args.C, seed=args.seed, variants=variants)
-    print(f"cross-validated macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}; "
+        pipeline = fit_pipeline(texts, labels, C=args.C, seed=args.seed, variants=variants,
+                                calibration=args.calibration)
+    print(f"cross-validated macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}, "
+          f"log loss {cv['log_loss']:.4f}; "
           f"with an emoji appended {cv['emoji_appended']['macro_f1']:.4f}, "
           f"{cv['emoji_appended']['changed']:.1%} changed ({time.perf_counter() - t0:.0f}s)")
 
@@ -75,7 +85,8 @@ def main(argv=None) -> int:
     target = save_model(
         pipeline, args.out, name=args.name, version=args.version,
         extra_meta={"training_data": data_meta, "cross_validation": cv,
-                    "params": {"C": args.C, "seed": args.seed, "emoji_rate": args.emoji_rate}},
+                    "params": {"C": args.C, "seed": args.seed, "emoji_rate": args.emoji_rate,
+                               "calibration": args.calibration}},
     )
     write_model_card(target)
     print(f"saved {target}")
