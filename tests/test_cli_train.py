@@ -81,6 +81,7 @@ def test_train_saves_a_model_that_loads_and_predicts(trained):
     assert set(cv["per_class"]) == set(LABELS) and 0 < cv["macro_f1"] <= 1
     assert sum(map(sum, cv["confusion"])) == used
     assert meta["trained_with"].startswith("commentqa train ")
+    assert meta["params"]["calibration"] == "temperature"  # the default, as the shipped model
 
     card = (target / "README.md").read_text(encoding="utf-8")
     for heading in ("Intended use", "Training data", "Metrics", "Known limits"):
@@ -251,14 +252,19 @@ def test_row_weights_reach_the_fit_and_bad_ones_are_skipped(tmp_path, capsys):
     assert abs(a - b).max() > 0.05  # the weights changed the model
 
 
-def test_emoji_variants_reach_the_fit_and_the_record(tmp_path):
+def _train_small(tmp_path, *options: str):
+    """Train on 60 rows with ``options``; the data file, model folder and its meta."""
     data = tmp_path / "mine.jsonl"
     _write(data, _labeled_rows(per_label=15))
     result = run("train", str(data), "--version", "1.0.0", "--out", str(tmp_path), "--C", "1",
-                 "--emoji-variants", "0.5", *FAST)
+                 *options, *FAST)
     assert result.returncode == 0, result.stderr
     target = tmp_path / "commentqa-custom-v1.0.0"
-    meta = json.loads((target / "meta.json").read_text(encoding="utf-8"))
+    return data, target, json.loads((target / "meta.json").read_text(encoding="utf-8"))
+
+
+def test_emoji_variants_reach_the_fit_and_the_record(tmp_path):
+    data, target, meta = _train_small(tmp_path, "--emoji-variants", "0.5")
     assert meta["params"]["emoji_rate"] == 0.5
     assert 0 < meta["training_data"]["emoji_variants"] <= meta["training_data"]["rows"]
     assert meta["cross_validation"]["emoji_variants"]["rate"] == 0.5
@@ -273,20 +279,19 @@ def test_emoji_variants_reach_the_fit_and_the_record(tmp_path):
     assert "Traceback" not in bad.stderr
 
 
-def test_temperature_calibration_reaches_the_fit_the_record_and_the_compiled_arrays(tmp_path):
-    data = tmp_path / "mine.jsonl"
-    _write(data, _labeled_rows(per_label=15))
-    result = run("train", str(data), "--version", "1.0.0", "--out", str(tmp_path), "--C", "1",
-                 "--calibration", "temperature", *FAST)
-    assert result.returncode == 0, result.stderr
-    target = tmp_path / "commentqa-custom-v1.0.0"
-    meta = json.loads((target / "meta.json").read_text(encoding="utf-8"))
-    assert meta["params"]["calibration"] == "temperature"
-    assert meta["compiled_file"] == "model.npz"  # the fast path mirrors it
+@pytest.mark.parametrize(("calibration", "card_says"), [
+    ("sigmoid", "calibrated by Platt scaling of each class"),
+    ("temperature", "calibrated by temperature scaling"),
+])
+def test_calibration_reaches_the_fit_the_record_and_the_compiled_arrays(tmp_path, calibration,
+                                                                         card_says):
+    _, target, meta = _train_small(tmp_path, "--calibration", calibration)
+    assert meta["params"]["calibration"] == calibration
+    assert meta["compiled_file"] == "model.npz"  # the fast path mirrors both
     cv = meta["cross_validation"]
     assert cv["log_loss"] > 0 and 0 <= cv["brier"] <= 2
     model = commentqa.load_model(target)
     assert model._compiled is not None
-    assert model.pipeline.named_steps["classifier"].method == "temperature"
+    assert model.pipeline.named_steps["classifier"].method == calibration
     card = (target / "README.md").read_text(encoding="utf-8")
-    assert "calibrated by temperature scaling" in card and "log loss" in card
+    assert card_says in card and "log loss" in card
