@@ -83,6 +83,10 @@ _CALIBRATED = {
 }
 
 
+def _calibrated(method: str) -> str:
+    return _CALIBRATED.get(method, f"probabilities calibrated by {method}")
+
+
 def _cv_section(cv: dict | None) -> str:
     if not cv:
         return "Not cross-validated."
@@ -179,7 +183,7 @@ Normalised text (emoji as named tokens, @handles, URLs and numbers as placeholde
 word 1-2-gram TF-IDF + within-word character 2-5-gram TF-IDF + {len(SIGNAL_NAMES)} text
 signals (emoji, mentions, hashtags, URLs, question/request/spam cues in several
 languages, elongation, caps, length) -> multinomial logistic regression
-(C={params.get('C')}) with {_CALIBRATED[params.get('calibration', 'sigmoid')]}.{chosen}
+(C={params.get('C')}) with {_calibrated(params.get('calibration', 'sigmoid'))}.{chosen}
 Labels: {', '.join(meta['labels'])}.
 
 ## Training data
