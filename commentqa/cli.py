@@ -225,8 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "not sway the model; for written or emoji-poor labels (default: 0; the "
                    f"shipped model used {DEFAULT_EMOJI_RATE:g})")
     t.add_argument("--calibration", choices=CALIBRATIONS, default=DEFAULT_CALIBRATION,
-                   help="how probabilities are calibrated: Platt scaling per class, one "
-                   "temperature for all classes (keeps the regression's decision), or isotonic "
+                   help="how probabilities are calibrated: one temperature for all classes "
+                   "(keeps the regression's decision), Platt scaling per class, or isotonic "
                    f"(default: {DEFAULT_CALIBRATION})")
     t.add_argument("--folds", type=int, default=5,
                    help="cross-validation folds; 0 skips cross-validation (default: 5)")

@@ -17,8 +17,14 @@ import numpy as np
 
 from .featurizer import FeatureBlocks
 
-__all__ = ["CalibratedLinearHead", "PerClassCalibration", "SigmoidCalibrator",
-           "TemperatureScaling"]
+__all__ = ["CALIBRATIONS", "DEFAULT_CALIBRATION", "CalibratedLinearHead", "PerClassCalibration",
+           "SigmoidCalibrator", "TemperatureScaling"]
+
+#: How a pipeline's probabilities can be calibrated (``CalibratedClassifierCV``'s ``method``).
+CALIBRATIONS = ("temperature", "sigmoid", "isotonic")
+#: The calibration the shipped model uses: the best log loss, Brier score and calibration
+#: error in grouped cross-validation (``training/EXPERIMENTS.md``).
+DEFAULT_CALIBRATION = "temperature"
 
 
 @dataclass(frozen=True)
@@ -110,8 +116,7 @@ class CalibratedLinearHead:
             if (not isinstance(linear, LogisticRegression) or k < 3
                     or list(linear.classes_) not in (list(classifier.classes_), list(range(k)))):
                 return None
-            calibration = _calibration(calibrated.method, calibrated.calibrators,
-                                       len(linear.classes_))
+            calibration = _calibration(calibrated.method, calibrated.calibrators, k)
             if calibration is None:
                 return None
             weights = np.ascontiguousarray(linear.coef_.T, dtype=np.float64)

@@ -7,12 +7,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from .features import CommentPreparer, build_features
+from .linear import DEFAULT_CALIBRATION
 
 __all__ = ["build_pipeline"]
 
 
-def build_pipeline(*, C: float = 4.0, calibration: str = "temperature", calibration_cv: int = 5,
-                   min_df: int = 2, random_state: int = 0) -> Pipeline:
+def build_pipeline(*, C: float = 4.0, calibration: str = DEFAULT_CALIBRATION,
+                   calibration_cv: int = 5, min_df: int = 2, random_state: int = 0) -> Pipeline:
     """A fresh, unfitted pipeline; every step's parameters are reachable by ``set_params``.
 
     ``C`` is the inverse L2 strength of the multinomial logistic regression. Probabilities are

@@ -20,6 +20,7 @@ from .evaluation import classification_report, macro_f1
 from .io import InputError
 from .labeled import LabeledComments
 from .labels import LABELS
+from .linear import CALIBRATIONS, DEFAULT_CALIBRATION
 from .model_card import write_model_card
 from .persistence import files_sha256, load_model, save_model
 
@@ -37,11 +38,8 @@ DEFAULT_C = 16.0
 #: (:mod:`commentqa.augment`; chosen by grouped CV, ``training/EXPERIMENTS.md``).
 #: ``commentqa train`` defaults to none: real labeled comments carry real emoji.
 DEFAULT_EMOJI_RATE = 1.0
-#: How probabilities are calibrated (``commentqa.build_pipeline``'s ``calibration``).
-CALIBRATIONS = ("sigmoid", "temperature", "isotonic")
-#: The calibration the shipped model uses: the best log loss, Brier score and calibration
-#: error in grouped cross-validation (``training/EXPERIMENTS.md``).
-DEFAULT_CALIBRATION = "temperature"
+#: The labels in the order scikit-learn's classifiers and metrics put them in.
+_SORTED_LABELS = sorted(LABELS)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.]+)*\Z")
 
@@ -179,7 +177,7 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFA
 
 
 def _fold(texts, labels, weights, variants, train, test, C, seed, calibration):
-    """Predictions and probabilities (columns in :data:`LABELS` order) on the ``test`` rows,
+    """Predictions and probabilities (columns in sorted label order) on the ``test`` rows,
     and predictions with an emoji appended, of a pipeline fitted on the ``train`` rows and the
     variants of those rows only."""
     local = {row: k for k, row in enumerate(train.tolist())}  # corpus row -> fold row
@@ -191,8 +189,8 @@ def _fold(texts, labels, weights, variants, train, test, C, seed, calibration):
     held_out = [texts[i] for i in test]
     proba = fitted.predict_proba(held_out)
     pred = fitted.classes_[proba.argmax(axis=1)]
-    columns = np.zeros((len(test), len(LABELS)))
-    columns[:, [LABELS.index(c) for c in fitted.classes_]] = proba
+    columns = np.zeros((len(test), len(_SORTED_LABELS)))
+    columns[:, [_SORTED_LABELS.index(c) for c in fitted.classes_]] = proba
     return test, pred, columns, fitted.predict(with_emoji(held_out))
 
 
@@ -215,6 +213,7 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DE
     their own row, so no held-out comment is seen in another guise.
     """
     from joblib import Parallel, delayed
+    from sklearn.metrics import brier_score_loss, log_loss
 
     splitter, default_scheme = _folds(folds, groups, seed)
     texts, labels = list(texts), list(labels)
@@ -223,13 +222,12 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DE
     splits = splitter.split(texts, labels, list(groups) if groups else None)
     pred = np.empty(len(labels), dtype=object)
     pred_emoji = np.empty(len(labels), dtype=object)
-    proba = np.zeros((len(labels), len(LABELS)))
+    proba = np.zeros((len(labels), len(_SORTED_LABELS)))
     for test, plain, columns, decorated in Parallel(n_jobs=jobs)(
             delayed(_fold)(texts, labels, weights, variants, train, test, C, seed, calibration)
             for train, test in splits):
         pred[test], proba[test], pred_emoji[test] = plain, columns, decorated
     report = classification_report(labels, list(pred))
-    gold = np.asarray(labels)[:, None] == np.asarray(LABELS)[None, :]
     per_lang = {}
     if langs:
         by_lang = collections.defaultdict(list)
@@ -243,8 +241,8 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DE
     return {"folds": folds, "scheme": scheme or default_scheme,
             "macro_f1": report["macro_f1"], "accuracy": report["accuracy"],
             # proper scores of the probabilities: how well calibrated and sharp they are
-            "log_loss": round(float(-np.log(np.clip(proba[gold], 1e-15, 1.0)).mean()), 4),
-            "brier": round(float(((proba - gold) ** 2).sum(axis=1).mean()), 4),
+            "log_loss": round(float(log_loss(labels, proba, labels=_SORTED_LABELS)), 4),
+            "brier": round(float(brier_score_loss(labels, proba, labels=_SORTED_LABELS)), 4),
             "per_class": report["per_class"], "confusion": report["confusion"],
             "per_language": per_lang,
             "emoji_appended": {
