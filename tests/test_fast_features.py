@@ -278,6 +278,25 @@ def test_remembered_probabilities_equal_fresh_ones(model, training_texts, monkey
     model.clear_cache()
 
 
+def test_memo_keeps_each_row_when_two_threads_remember_the_same_text():
+    from commentqa.model import _ProbaMemo
+
+    # Two threads that miss the same texts both score and remember them; a row in use must
+    # never be handed out again (it was: rows were counted by distinct texts).
+    memo = _ProbaMemo(2, 10)
+    rows = {f"t{i}": np.array([i, -i], dtype=float) for i in range(6)}
+
+    def remember(names):
+        memo.remember(names, np.vstack([rows[n] for n in names]))
+
+    remember(["t0", "t1", "t2"])
+    remember(["t1", "t2", "t3"])  # t1 and t2 again, as a second thread would
+    remember(["t4", "t5"])
+    out = np.zeros((6, 2))
+    assert memo.lookup(list(rows), out).size == 0
+    np.testing.assert_array_equal(out, np.vstack(list(rows.values())))
+
+
 def test_shared_model_predicts_the_same_from_many_threads(model, training_texts):
     from concurrent.futures import ThreadPoolExecutor
 
