@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import __version__
 from .formats import Comment, FieldMap, document_items, extract, flat_columns, unwrap_document
-from .heap import fix_mmap_threshold
+from .heap import fix_mmap_threshold, release_free_pages
 from .io import InputError, clip
 from .jsonparse import BadLine, parse_lines
 from .keyset import KeySet
@@ -58,6 +58,10 @@ _IN_FLIGHT_PER_WORKER = 2  # chunks queued per worker: keeps both busy, memory b
 #: few hundred KB to a few MB come and go every chunk: from mmap each would be faulted in
 #: page by page again (a 4 MiB threshold cost a 1M-comment run about 2 s of system time).
 WORKER_MMAP_THRESHOLD = 32 << 20
+#: With ``steady_heap``, chunks a worker scores between handing its heap's free pages back
+#: (:func:`commentqa.heap.release_free_pages`): its token memo fills and restarts every 20
+#: to 30 chunks, and the holes it leaves would otherwise stay resident and slowly multiply.
+WORKER_RELEASE_CHUNKS = 10
 
 
 @dataclass
@@ -323,18 +327,25 @@ class _PostAccumulator:
 
 
 _WORKER_MODEL: CommentModel | None = None
+_WORKER_CHUNKS = 0  # chunks this worker has scored
+_WORKER_RELEASES = False  # whether it hands free heap pages back now and then
 
 
 def _init_worker(model: CommentModel, mmap_threshold: int | None) -> None:
-    global _WORKER_MODEL
+    global _WORKER_MODEL, _WORKER_RELEASES
     _WORKER_MODEL = model
     if mmap_threshold is not None:
-        fix_mmap_threshold(mmap_threshold)
+        _WORKER_RELEASES = fix_mmap_threshold(mmap_threshold)
 
 
 def _work(chunk: Chunk) -> ChunkResult:
+    global _WORKER_CHUNKS
     assert _WORKER_MODEL is not None
-    return score_chunk(chunk, _WORKER_MODEL)
+    result = score_chunk(chunk, _WORKER_MODEL)
+    _WORKER_CHUNKS += 1
+    if _WORKER_RELEASES and _WORKER_CHUNKS % WORKER_RELEASE_CHUNKS == 0:
+        release_free_pages()
+    return result
 
 
 def _results(chunks: Iterator[Chunk], model: CommentModel, jobs: int,

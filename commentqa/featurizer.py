@@ -152,13 +152,20 @@ class _NgramRows:
     def __init__(self, vec: SubwordTfidf):
         fitted = vec.word_ngrams_
         self._vec = vec
-        self._index = dict(vec.word_index_)
-        self.n_fitted = len(self._index)
         self._indptr, self._indices = _Growing(np.int32), _Growing(np.int32)
         self._data = _Growing(np.float64)
         self._indptr.extend(fitted.indptr)
         self._indices.extend(fitted.indices)
         self._data.extend(fitted.data)
+        self._fitted_sizes = self._indptr.size, self._indices.size
+        self.n_fitted = len(vec.word_index_)
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget the unseen words; the arrays keep their capacity."""
+        self._index = dict(self._vec.word_index_)
+        self._indptr.size, self._indices.size = self._fitted_sizes
+        self._data.size = self._indices.size
 
     @property
     def size(self) -> int:
@@ -264,10 +271,13 @@ class CommentFeaturizer:
         return cls(words, chars)
 
     def clear(self) -> None:
-        """Forget the memoised tokens and unseen words."""
-        self._tokens = TokenCache(self.words.token_pattern)
-        self._rows = _NgramRows(self.chars)
-        self._piece_part, self._word_row = _Growing(), _Growing()
+        """Forget the memoised tokens and unseen words (their arrays keep their capacity)."""
+        if not hasattr(self, "_tokens"):
+            self._tokens = TokenCache(self.words.token_pattern)
+            self._rows = _NgramRows(self.chars)
+            self._piece_part, self._word_row = _Growing(), _Growing()
+        for memo in (self._tokens, self._rows, self._piece_part, self._word_row):
+            memo.clear()
 
     def transform(self, X) -> sp.csr_matrix:
         """Feature matrix of raw comments: word TF-IDF, char TF-IDF, signals."""

@@ -12,6 +12,11 @@ threshold lies free there, and fixing the mmap threshold stops glibc from raisin
 above its 128 KB default: a process whose arrays come and go every chunk then gives pages
 back and faults them in again, page by page. A high trim threshold keeps them (the heap
 stays at its high-water mark).
+
+What the high threshold keeps can still fragment: holes that only part of a later block
+fits. :func:`release_free_pages`, called now and then, hands back the whole free pages of
+every hole (glibc's ``malloc_trim``), so a process that runs for millions of comments
+holds what it uses plus what it freed since the last call.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import ctypes
 import platform
 
-__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "fix_mmap_threshold"]
+__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "fix_mmap_threshold", "release_free_pages"]
 
 #: Bytes from which allocations are served by ``mmap`` (glibc's initial default).
 MMAP_THRESHOLD = 128 * 1024
@@ -28,12 +33,26 @@ TRIM_THRESHOLD = 512 << 20
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
 
 
+def _glibc() -> ctypes.CDLL | None:
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return ctypes.CDLL(None)
+    except OSError:
+        return None
+
+
 def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD, trim: int = TRIM_THRESHOLD) -> bool:
     """Fix glibc's mmap and trim thresholds for this process; True when they were set."""
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    libc = _glibc()
+    if libc is None:
         return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-        return bool(mallopt(_M_MMAP_THRESHOLD, threshold) and mallopt(_M_TRIM_THRESHOLD, trim))
-    except (OSError, AttributeError):
-        return False
+    mallopt = libc.mallopt
+    return bool(mallopt(_M_MMAP_THRESHOLD, threshold) and mallopt(_M_TRIM_THRESHOLD, trim))
+
+
+def release_free_pages() -> bool:
+    """Give the free pages of the heap, holes included, back to the system; True when glibc
+    gave any back."""
+    libc = _glibc()
+    return bool(libc is not None and libc.malloc_trim(0))

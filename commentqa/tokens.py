@@ -76,6 +76,10 @@ class _Growing:
     def array(self) -> np.ndarray:
         return self._data[: self.size]
 
+    def clear(self) -> None:
+        """Empty it, keeping its capacity: filling it again allocates nothing."""
+        self.size = 0
+
     def extend(self, rows) -> None:
         rows = np.asarray(rows, dtype=self._data.dtype)
         if not len(rows):
@@ -113,6 +117,10 @@ class _Segments:
 
     def __init__(self):
         self._starts, self._lengths, self._flat = _Growing(), _Growing(), _Growing()
+
+    def clear(self) -> None:
+        for part in (self._starts, self._lengths, self._flat):
+            part.clear()
 
     def extend(self, flat: list[int], lengths: list[int]) -> None:
         """Append rows given as their concatenation and their lengths."""
@@ -203,6 +211,11 @@ class _HashIndex:
         self._shift = np.uint64(65 - capacity.bit_length())
         self.size = 0
 
+    def clear(self) -> None:
+        """Remove every key, keeping the capacity."""
+        self._ids.fill(-1)
+        self.size = 0
+
     def _home(self, keys: np.ndarray) -> np.ndarray:
         return ((keys * _HASH_MIX) >> self._shift).astype(np.int64)
 
@@ -291,25 +304,29 @@ class TokenCache:
 
     def __init__(self, piece_pattern: str | None = None):
         self._pieces_re = re.compile(piece_pattern) if piece_pattern else None
+        self._index = _HashIndex()
+        self._chars, self._char_start, self._char_len = _Growing(np.uint32), _Growing(), _Growing()
+        self._facts = _Growing(np.float64, len(_FACT_COLUMNS))
+        self._token_norm = _Growing()
+        self._norm_words, self._norm_pieces = _Segments(), _Segments()
+        self._word_masks = _Growing(np.int64, len(PHRASE_COLUMNS))
         self.clear()
 
     def __len__(self) -> int:
         return len(self._token_ids)
 
     def clear(self) -> None:
-        """Forget every token, word and piece."""
+        """Forget every token, word and piece. The arrays keep their capacity: a cache that
+        fills and restarts allocates them once, so a long run's heap does not fragment."""
+        for table in (self._index, self._chars, self._char_start, self._char_len, self._facts,
+                      self._token_norm, self._norm_words, self._norm_pieces, self._word_masks):
+            table.clear()
         self._token_ids: dict[str, int] = {}
-        self._index = _HashIndex()
-        self._chars, self._char_start, self._char_len = _Growing(np.uint32), _Growing(), _Growing()
-        self._facts = _Growing(np.float64, len(_FACT_COLUMNS))
-        self._token_norm = _Growing()
         self._norm_ids: dict[str, int] = {}
         self._norm_facts: list[int] = []  # norm_token_facts of each, flat
-        self._norm_words, self._norm_pieces = _Segments(), _Segments()
         self._word_ids: dict[str, int] = {}
         #: Distinct normalised words, by id.
         self.words: list[str] = []
-        self._word_masks = _Growing(np.int64, len(PHRASE_COLUMNS))
         self._piece_ids: dict[str, int] = {}
         #: Distinct pieces, by id.
         self.pieces: list[str] = []

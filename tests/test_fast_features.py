@@ -343,6 +343,11 @@ def test_cache_limit_restarts_without_changing_results(model, training_texts):
     fresh = CommentFeaturizer(words, chars)
     fresh.transform(texts[240:])
     assert len(featurizer._tokens) == len(fresh._tokens)  # started afresh before the last
+    # a restart keeps the arrays: filling them again with as many tokens allocates nothing
+    fresh.clear()
+    facts, rows = fresh._tokens._facts._data, fresh._rows._data._data
+    assert_same_matrix(fresh.transform(texts[240:]), want[240:])
+    assert fresh._tokens._facts._data is facts and fresh._rows._data._data is rows
 
 
 def test_memos_are_not_pickled(model, training_texts):
