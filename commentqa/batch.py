@@ -11,6 +11,7 @@ rows_scored + rows_rejected`` is checked before anything is committed.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -58,10 +59,11 @@ _IN_FLIGHT_PER_WORKER = 2  # chunks queued per worker: keeps both busy, memory b
 #: few hundred KB to a few MB come and go every chunk: from mmap each would be faulted in
 #: page by page again (a 4 MiB threshold cost a 1M-comment run about 2 s of system time).
 WORKER_MMAP_THRESHOLD = 32 << 20
-#: With ``steady_heap``, chunks a worker scores between handing its heap's free pages back
-#: (:func:`commentqa.heap.release_free_pages`): its token memo fills and restarts every 20
-#: to 30 chunks, and the holes it leaves would otherwise stay resident and slowly multiply.
-WORKER_RELEASE_CHUNKS = 10
+#: With ``steady_heap``, chunks between handing the heap's free pages back
+#: (:func:`commentqa.heap.release_free_pages`), in each worker and in this process: a
+#: worker's token memo fills and restarts every 20 to 30 chunks, and the holes it and the
+#: per-chunk arrays leave would otherwise stay resident and slowly multiply.
+RELEASE_CHUNKS = 10
 
 
 @dataclass
@@ -343,7 +345,7 @@ def _work(chunk: Chunk) -> ChunkResult:
     assert _WORKER_MODEL is not None
     result = score_chunk(chunk, _WORKER_MODEL)
     _WORKER_CHUNKS += 1
-    if _WORKER_RELEASES and _WORKER_CHUNKS % WORKER_RELEASE_CHUNKS == 0:
+    if _WORKER_RELEASES and _WORKER_CHUNKS % RELEASE_CHUNKS == 0:
         release_free_pages()
     return result
 
@@ -360,17 +362,26 @@ def _results(chunks: Iterator[Chunk], model: CommentModel, jobs: int,
     ctx = multiprocessing.get_context(method)
     pending: list[tuple[Chunk, Any]] = []
     worker_threshold = WORKER_MMAP_THRESHOLD if steady_heap else None
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(model, worker_threshold)) as pool:
-        if steady_heap:  # workers are started: this process only
-            fix_mmap_threshold()
-        for chunk in chunks:
-            pending.append((chunk, pool.apply_async(_work, (chunk,))))
-            if len(pending) >= jobs * _IN_FLIGHT_PER_WORKER:
+    # The objects that exist now (the model's among them) move to the collector's permanent
+    # generation: collections then never write to them, so the forked workers go on sharing
+    # their pages with this process instead of each copying them as the run goes on.
+    gc.freeze()
+    try:
+        with ctx.Pool(jobs, initializer=_init_worker,
+                      initargs=(model, worker_threshold)) as pool:
+            releases = steady_heap and fix_mmap_threshold()  # workers are started: here only
+            for n, chunk in enumerate(chunks, 1):
+                pending.append((chunk, pool.apply_async(_work, (chunk,))))
+                if len(pending) >= jobs * _IN_FLIGHT_PER_WORKER:
+                    done, result = pending.pop(0)
+                    yield done, result.get()
+                if releases and n % RELEASE_CHUNKS == 0:
+                    release_free_pages()
+            while pending:
                 done, result = pending.pop(0)
                 yield done, result.get()
-        while pending:
-            done, result = pending.pop(0)
-            yield done, result.get()
+    finally:
+        gc.unfreeze()
 
 
 def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: CommentModel | None = None,

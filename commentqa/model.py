@@ -191,11 +191,13 @@ class CommentModel:
         return Prediction(text, LABELS[int(proba.argmax())], scores, extract_signals(text))
 
     def clear_cache(self) -> None:
-        """Forget memoised tokens (kept between calls, they make the next calls faster)."""
+        """Forget memoised tokens (kept between calls, they make the next calls faster).
+        Safe while other threads predict: it waits for the featuriser."""
         clear_caches()
         self.__dict__.pop("_memo", None)
-        if self._featurizer is not None:
-            self._featurizer.clear()
+        with self._score_lock:  # the featuriser's memos are emptied in place
+            if self._featurizer is not None:
+                self._featurizer.clear()
         if self._pipeline is None:  # not loaded: it holds no memo
             return
         for step in self._pipeline.named_steps.values():

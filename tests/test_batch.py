@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import os
@@ -126,6 +127,7 @@ def test_damaged_gzip_is_a_clear_error_and_writes_nothing(tmp_path, model, jobs)
                         progress=lambda rows, _: scored.append(rows))
         assert scored  # met mid-run, after chunks were scored
         assert list(out.iterdir()) == []
+        assert gc.get_freeze_count() == 0  # what the workers' run froze is collectable again
 
 def test_field_mapping(tmp_path, model):
     src = tmp_path / "odd.csv"

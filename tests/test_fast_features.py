@@ -312,6 +312,23 @@ def test_shared_model_predicts_the_same_from_many_threads(model, training_texts)
     model.clear_cache()
 
 
+def test_clearing_the_cache_while_threads_predict_changes_no_result(model, training_texts):
+    from concurrent.futures import ThreadPoolExecutor
+
+    model.clear_cache()
+    texts = training_texts[:2000]
+    want = model.predict_proba(texts)
+    batches = [texts[i::5] for i in range(5)] * 4
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(model.predict_proba, batch) for batch in batches]
+        while not all(f.done() for f in futures):
+            model.clear_cache()  # the memos are emptied in place, under the model's lock
+        got = [f.result() for f in futures]
+    for k, proba in enumerate(got):
+        np.testing.assert_allclose(proba, want[k % 5::5], rtol=0, atol=1e-12)
+    model.clear_cache()
+
+
 @pytest.mark.parametrize("ngram_range", [(1, 2), (1, 1), (2, 2)])
 def test_word_tfidf_matches_fresh_sklearn_vectorizer(training_texts, ngram_range):
     norms = reference_prepared(training_texts)[0]
