@@ -245,7 +245,9 @@ class CommentFeaturizer:
                  max_tokens: int = MAX_CACHED_TOKENS):
         self.words, self.chars, self.max_tokens = words, chars, max_tokens
         self._index_word_ngrams(words.vocabulary_)
-        self.clear()
+        self._tokens = TokenCache(words.token_pattern)
+        self._rows = _NgramRows(chars)
+        self._piece_part, self._word_row = _Growing(), _Growing()
 
     @classmethod
     def from_pipeline(cls, pipeline) -> CommentFeaturizer | None:
@@ -272,10 +274,6 @@ class CommentFeaturizer:
 
     def clear(self) -> None:
         """Forget the memoised tokens and unseen words (their arrays keep their capacity)."""
-        if not hasattr(self, "_tokens"):
-            self._tokens = TokenCache(self.words.token_pattern)
-            self._rows = _NgramRows(self.chars)
-            self._piece_part, self._word_row = _Growing(), _Growing()
         for memo in (self._tokens, self._rows, self._piece_part, self._word_row):
             memo.clear()
 
