@@ -35,7 +35,7 @@ from .jsonparse import BadLine, parse_lines
 from .keyset import KeySet
 from .labels import LABELS
 from .model import CommentModel
-from .outputs import OUTPUT_FORMATS, OutputFolder, TableWriter
+from .outputs import OUTPUT_FORMATS, OutputFolder, TableWriter, use_system_memory_pool
 from .persistence import load_model
 from .scoring import (
     COMMENT_COLUMNS,
@@ -395,7 +395,9 @@ def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: Comment
     Writes ``comments.<ext>``, ``posts.<ext>``, ``rejects.jsonl`` and ``summary.json``
     atomically. ``progress(rows_done, bytes_read)`` is called after each chunk.
     ``steady_heap`` fixes glibc's mmap threshold in this process once the workers run
-    (:mod:`commentqa.heap`; process-wide, so the command line sets it, not the default). Raises
+    (:mod:`commentqa.heap`) and gives pyarrow the system allocator
+    (:func:`~commentqa.outputs.use_system_memory_pool`): process-wide settings, so the
+    command line sets them, not the default. Raises
     :class:`~commentqa.io.InputError` for a missing or unreadable input, an unknown format
     or an unwritable output folder.
     """
@@ -407,6 +409,8 @@ def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: Comment
     model = model if model is not None else load_model(model_path)
     folder = OutputFolder(out_dir)
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    if steady_heap:
+        use_system_memory_pool()
     summary = ScoreSummary()
     try:
         _run(sources, model, folder, out_format, jobs, chunk_rows, summary, progress,

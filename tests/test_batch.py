@@ -494,6 +494,23 @@ def test_mmap_threshold_is_fixed_on_glibc():
     assert out == str(glibc)
 
 
+def test_the_command_line_run_gives_pyarrow_the_system_allocator(tmp_path):
+    import subprocess
+    import sys
+
+    code = f"""if True:
+        import pyarrow as pa
+        from commentqa.batch import score_files
+        score_files([{str(EXPORTS / 'tiktok_scraper.json')!r}], {str(tmp_path / 'o')!r},
+                    jobs=1, steady_heap=True)
+        print(pa.default_memory_pool().backend_name)
+    """
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env).stdout.split()
+    assert out[-1] == "system"
+
+
 def test_free_heap_pages_go_back_to_the_system_on_glibc():
     import platform
     import subprocess
