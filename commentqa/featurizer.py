@@ -157,15 +157,14 @@ class _NgramRows:
         self._indptr.extend(fitted.indptr)
         self._indices.extend(fitted.indices)
         self._data.extend(fitted.data)
-        self._fitted_sizes = self._indptr.size, self._indices.size
-        self.n_fitted = len(vec.word_index_)
+        self.n_fitted, self._fitted_nnz = len(vec.word_index_), fitted.nnz
         self.clear()
 
     def clear(self) -> None:
         """Forget the unseen words; the arrays keep their capacity."""
         self._index = dict(self._vec.word_index_)
-        self._indptr.size, self._indices.size = self._fitted_sizes
-        self._data.size = self._indices.size
+        self._indptr.size = self.n_fitted + 1
+        self._indices.size = self._data.size = self._fitted_nnz
 
     @property
     def size(self) -> int:

@@ -22,6 +22,7 @@ holds what it uses plus what it freed since the last call.
 from __future__ import annotations
 
 import ctypes
+import functools
 import platform
 
 __all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "fix_mmap_threshold", "release_free_pages"]
@@ -33,6 +34,7 @@ TRIM_THRESHOLD = 512 << 20
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return None

@@ -109,9 +109,9 @@ class CalibratedLinearHead:
         if not isinstance(classifier, CalibratedClassifierCV):
             return None
         members = []
+        k = len(classifier.classes_)
         for calibrated in getattr(classifier, "calibrated_classifiers_", []):
             linear = calibrated.estimator
-            k = len(classifier.classes_)
             # temperature scaling fits the regression on label codes when labels are strings
             if (not isinstance(linear, LogisticRegression) or k < 3
                     or list(linear.classes_) not in (list(classifier.classes_), list(range(k)))):

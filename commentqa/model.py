@@ -45,7 +45,6 @@ class _ProbaMemo:
     def __init__(self, width: int, capacity: int) -> None:
         self.width, self.capacity = width, capacity
         self.state: tuple[dict[str, int], np.ndarray] = ({}, np.empty((capacity, width)))
-        self._filled = 0  # rows of the table in use: rows are never reused
         self._lock = threading.Lock()
 
     def lookup(self, texts: list[str], out: np.ndarray) -> np.ndarray:
@@ -61,15 +60,14 @@ class _ProbaMemo:
         short = [i for i, t in enumerate(texts) if len(t) <= MEMO_MAX_CHARS][: self.capacity]
         with self._lock:
             index, table = self.state
-            # another thread may have scored and remembered some of them meanwhile
+            # Another thread may have scored and remembered some of them meanwhile: adding
+            # them again would leave rows in use past len(index), the next free row.
             short = [i for i in short if texts[i] not in index]
-            if self._filled + len(short) > self.capacity:
+            if len(index) + len(short) > self.capacity:
                 index, table = {}, np.empty((self.capacity, self.width))
-                self._filled = 0
-            start = self._filled
+            start = len(index)
             table[start : start + len(short)] = proba[short]
             index.update(zip((texts[i] for i in short), range(start, start + len(short))))
-            self._filled += len(short)
             self.state = (index, table)
 
 
