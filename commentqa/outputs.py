@@ -95,8 +95,9 @@ def use_system_memory_pool() -> None:
     Its default pool (mimalloc or jemalloc, as built) keeps freed pages for reuse; in a batch
     run that writes Parquet chunk after chunk, the system allocator, whose heap
     :mod:`commentqa.heap` keeps in check, left the peak 10-20 MB lower at no cost in speed.
-    Arrow's C++ side picks its own default when pyarrow is imported: set
-    ``ARROW_DEFAULT_MEMORY_POOL=system`` before starting Python to move that too.
+    Arrow's C++ side picks its own default when pyarrow is imported: the ``commentqa``
+    executable sets ``ARROW_DEFAULT_MEMORY_POOL=system`` before that
+    (:mod:`commentqa.console`) to move it too.
     """
     import pyarrow as pa
 

@@ -9,12 +9,12 @@ why that is exact). Needs numpy and scipy only: no scikit-learn.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import repeat
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from .normalize import normalize_unescaped, undo_html
@@ -46,7 +46,8 @@ def _as_texts(X) -> list[str]:
         raise TypeError("expected a sequence of texts, got a single string")
     if isinstance(X, list) and set(map(type, X)) <= {str}:
         return X
-    if isinstance(X, pd.DataFrame):
+    pd = sys.modules.get("pandas")  # a frame means pandas is loaded; predicting needs none
+    if pd is not None and isinstance(X, pd.DataFrame):
         if X.shape[1] != 1:
             raise ValueError(f"expected one text column, got {X.shape[1]} columns")
         X = X.iloc[:, 0]

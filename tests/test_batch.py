@@ -395,6 +395,20 @@ def test_keyset_matches_a_python_set_when_it_spills_to_disk(tmp_path, memory_key
     assert len(ks) == 0 and list(tmp_path.iterdir()) == []
 
 
+def test_keyset_filters_every_key_of_a_run_longer_than_a_hashing_slice(tmp_path):
+    from commentqa import keyset
+
+    keys = np.random.default_rng(3).choice(2**62, 50_000, replace=False).astype(np.uint64)
+    ks = KeySet(memory_keys=3 * keyset._BLOOM_SLICE, spill_dir=tmp_path)
+    for part in np.array_split(keys, 5):
+        assert ks.add_new(part).all()
+    assert [length for _, length, _ in ks._runs] == [50_000] and not ks._levels
+    assert ks._bloom_has(keys).all()  # no key of any slice is missing from the filter
+    assert not ks.add_new(keys).any()
+    assert ks.add_new(keys + np.uint64(2**63)).all()
+    ks.close()
+
+
 @pytest.mark.parametrize("block", [7, 64, 1 << 20])
 @pytest.mark.parametrize("chunk_rows", [1, 2, 10_000])
 def test_jsonl_lines_across_blocks_and_overlong_lines(tmp_path, monkeypatch, block, chunk_rows):

@@ -177,3 +177,24 @@ def test_classify_reads_csv_as_score_does(tmp_path):
                      (scored / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(r["line"], r["reason"]) for r in score_rejects][1:] == \
         [(r["line"], r["reason"]) for r in rejects]  # score also caps one comment's length
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "system"), ("jemalloc", "jemalloc")])
+def test_executable_gives_arrow_the_system_allocator_unless_told_otherwise(given, expected):
+    import os
+
+    import pyarrow as pa
+
+    if expected not in pa.supported_memory_backends():
+        pytest.skip(f"this pyarrow has no {expected} allocator")
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if given is not None:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = given
+    code = ("import sys; sys.argv = ['commentqa', '--version']\n"
+            "from commentqa.console import main\n"
+            "try:\n    main()\nexcept SystemExit as done:\n    assert done.code == 0\n"
+            "import pyarrow as pa; print(pa.default_memory_pool().backend_name)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == expected

@@ -67,12 +67,13 @@ def test_compiled_predictions_equal_the_pipeline(model, training_rows):
     assert model.predict(texts) == from_pipeline.predict(texts)
 
 
-def test_loading_and_predicting_import_no_scikit_learn(tmp_path):
+def test_loading_and_predicting_import_no_scikit_learn_or_pandas(tmp_path):
     code = (
         "import sys, commentqa\n"
         "m = commentqa.load_model()\n"
         "assert m.predict(['where is this from?', '🔥🔥🔥']) == ['question', 'reaction']\n"
-        "print(sorted(k for k in ('sklearn', 'joblib', 'scipy.stats') if k in sys.modules))\n"
+        "heavy = ('sklearn', 'joblib', 'scipy.stats', 'pandas', 'pyarrow')\n"
+        "print(sorted(k for k in heavy if k in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=tmp_path, check=True)

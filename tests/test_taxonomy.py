@@ -100,3 +100,12 @@ def test_explain_names_features_that_pushed_the_decision(model):
 def test_single_string_is_rejected_for_batch_calls(model):
     with pytest.raises(TypeError, match="list of texts"):
         model.predict_proba("wow")
+
+
+def test_a_frame_is_refused_rather_than_read_as_its_column_names(model):
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": ["link pls"]})
+    with pytest.raises(TypeError, match=r"2-D DataFrame; pass one column, e.g. frame\['text'\]"):
+        model.predict(frame)
+    assert model.predict(frame["text"]) == model.predict(["link pls"])
