@@ -32,8 +32,12 @@ __all__ = ["COMPILED_FILE", "CompiledModel", "compile_pipeline", "load_compiled"
 
 #: File name of the compiled arrays inside a model folder.
 COMPILED_FILE = "model.npz"
-#: Layout version of the arrays; a file of another layout is not read.
-LAYOUT = 1
+#: Layout version of the arrays written. Layout 2 added ``temperature_<m>`` (a member
+#: calibrated by temperature scaling) beside layout 1's per-class ``calibration_<m>``, so a
+#: reader of layout 1 refuses such a file by its layout, not by a missing array. Layout 1
+#: files are still read.
+LAYOUT = 2
+_READABLE = (1, 2)
 _SEP = "\n"  # joins vocabulary terms: no term holds one (terms come from str.split words)
 
 
@@ -137,16 +141,19 @@ def save_compiled(arrays: dict[str, np.ndarray], path: str | os.PathLike) -> Non
 def load_compiled(path: str | os.PathLike) -> CompiledModel:
     """Read arrays written by :func:`save_compiled` (no pickle: ``allow_pickle=False``).
 
-    Raises ``ValueError`` when the file is not a compiled commentqa model of this layout.
+    Raises ``ValueError`` when the file is not a compiled commentqa model of a layout this
+    version reads (the message says what is wrong, not which file).
     """
     with open(path, "rb") as fh:  # closed here even when numpy cannot read it
         npz = np.load(fh, allow_pickle=False)
         if not hasattr(npz, "files"):  # a lone .npy array
-            raise ValueError(f"{path} is not an .npz archive")
+            raise ValueError("a lone .npy array, not an .npz archive")
         with npz:
             a = {name: npz[name] for name in npz.files}
-    if a.get("layout", np.zeros(1)).tolist() != [LAYOUT]:
-        raise ValueError(f"{path} is not a compiled commentqa model of layout {LAYOUT}")
+    layout = a.get("layout", np.zeros(1)).tolist()
+    if len(layout) != 1 or layout[0] not in _READABLE:
+        raise ValueError(f"its layout is {layout}; this version of commentqa reads layouts "
+                         f"{' and '.join(map(str, _READABLE))}")
     words = WordTable(
         {t: i for i, t in enumerate(_unpack(a["word_terms"]))}, a["word_idf"],
         bool(a["word_sublinear"][0]), _unpack(a["word_pattern"])[0])

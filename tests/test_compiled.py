@@ -116,8 +116,23 @@ def test_a_file_of_another_layout_is_a_clear_error(model_copy):
     path = model_copy / COMPILED_FILE
     np.savez(path, layout=np.array([99]))  # the name ends in .npz: kept as it is
     _rewrite_meta(model_copy, compiled_sha256=file_sha256(path))
-    with pytest.raises(ModelLoadError, match="not a compiled commentqa model"):
+    with pytest.raises(ModelLoadError, match=r"model\.npz is not a compiled commentqa model: "
+                       r"its layout is \[99\]; this version of commentqa reads layouts 1 and 2"):
         commentqa.load_model(model_copy)
+
+
+def test_both_layouts_are_read_and_the_default_model_is_written_in_the_newer(model):
+    layout_of = {}
+    for folder in sorted(default_model_path().parent.iterdir()):
+        if not (folder / COMPILED_FILE).is_file():  # v1.1.1: its pipeline only
+            continue
+        with np.load(folder / COMPILED_FILE) as npz:
+            layout_of[folder.name] = (int(npz["layout"][0]),
+                                      any(f.startswith("temperature_") for f in npz.files))
+        assert commentqa.load_model(folder).predict(["link pls"]) == ["question"]
+    assert layout_of[DEFAULT_MODEL] == (2, True)  # temperature arrays need layout 2
+    assert layout_of["commentqa-multi-v1.2.0"] == (1, False)  # per-class sigmoid
+    assert compile_pipeline(model.pipeline)["layout"].tolist() == [2]
 
 
 def test_a_file_that_is_no_archive_is_a_clear_error(model_copy):
