@@ -37,7 +37,7 @@ COMPILED_FILE = "model.npz"
 #: reader of layout 1 refuses such a file by its layout, not by a missing array. Layout 1
 #: files are still read.
 LAYOUT = 2
-_READABLE = (1, 2)
+_READABLE = (1, LAYOUT)
 _SEP = "\n"  # joins vocabulary terms: no term holds one (terms come from str.split words)
 
 

@@ -508,7 +508,7 @@ def test_mmap_threshold_is_fixed_on_glibc():
     assert out == str(glibc)
 
 
-def test_the_command_line_run_gives_pyarrow_the_system_allocator(tmp_path):
+def test_a_steady_heap_run_gives_pyarrow_the_system_allocator(tmp_path):
     import subprocess
     import sys
 
