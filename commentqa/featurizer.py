@@ -11,6 +11,7 @@ scikit-learn import.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Protocol
 
 import numpy as np
@@ -161,17 +162,26 @@ class _NgramRows:
         self.clear()
 
     def clear(self) -> None:
-        """Forget the unseen words; the arrays keep their capacity."""
-        self._index = dict(self._vec.word_index_)
+        """Forget the unseen words; the arrays keep their capacity. The training words stay
+        in the vectorizer's own ``word_index_``, never copied: a copy at every restart of a
+        batch worker's memo cost a 28,000-entry dict and a private copy of the memory
+        pages of its keys, which the worker otherwise shares with its parent."""
+        self._unseen: dict[str, int] = {}
         self._indptr.size = self.n_fitted + 1
         self._indices.size = self._data.size = self._fitted_nnz
 
     @property
     def size(self) -> int:
-        return len(self._index)
+        return self.n_fitted + len(self._unseen)
 
     def row_ids(self, words: list[str]) -> np.ndarray:
-        return _memo_ids(self._index, words, self._add)
+        ids = np.fromiter(map(self._vec.word_index_.get, words, repeat(-1)), np.int64,
+                          len(words))
+        other = np.flatnonzero(ids < 0)
+        if other.size:
+            unseen = [words[i] for i in other.tolist()]
+            ids[other] = self.n_fitted + _memo_ids(self._unseen, unseen, self._add)
+        return ids
 
     def matrix(self) -> sp.csr_matrix:
         return sp.csr_matrix(
@@ -185,7 +195,8 @@ class _NgramRows:
         self._indptr.extend(self._indptr.array[-1] + ends)
         self._indices.extend(cols)
         self._data.extend(np.ones(len(cols)))
-        self._index.update(zip(words, range(self.size, self.size + len(words))))
+        start = len(self._unseen)
+        self._unseen.update(zip(words, range(start, start + len(words))))
 
 
 def _word_counts(rows: np.ndarray, ptr: np.ndarray, n_rows: int) -> sp.csr_matrix:

@@ -34,10 +34,14 @@ class TableWriter:
 
     ``types`` (column -> ``string``, ``bool``, ``float64`` or ``int64``) fixes the Parquet
     schema up front, so a first chunk whose column is all empty cannot decide it.
+    ``dictionary`` names the Parquet columns worth dictionary encoding (few distinct values,
+    such as post ids and labels); the others are written plain: trying a dictionary on
+    distinct ids or probabilities and falling back costs time and makes the file larger.
     """
 
-    def __init__(self, path: Path, fmt: str, types: dict[str, str] | None = None):
-        self.path, self.fmt, self.types = path, fmt, types
+    def __init__(self, path: Path, fmt: str, types: dict[str, str] | None = None,
+                 dictionary: tuple[str, ...] = ()):
+        self.path, self.fmt, self.types, self.dictionary = path, fmt, types, dictionary
         self.rows = 0
         self._fh: IO[Any] | None = None
         self._parquet: Any = None
@@ -66,7 +70,9 @@ class TableWriter:
         # One thread: a pool per call costs more than it saves on a chunk's columns.
         table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False, nthreads=1)
         if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+            self._parquet = pq.ParquetWriter(
+                self.path, table.schema, compression="zstd",
+                use_dictionary=[c for c in self.dictionary if c in table.schema.names])
         self._parquet.write_table(table)
 
     def close(self) -> None:

@@ -95,7 +95,8 @@ def commenter_keys(post_ids: pd.Series, authors: pd.Series) -> np.ndarray:
     if known.any():
         pairs = [f"{p}\x1f{a}" for p, a in zip(post_ids.to_numpy(dtype=object)[known],
                                                 authors.to_numpy(dtype=object)[known])]
-        keys[known] = pd.util.hash_array(np.asarray(pairs, dtype=object))
+        # Pairs are mostly distinct: hashing them directly beats factorising them first.
+        keys[known] = pd.util.hash_array(np.asarray(pairs, dtype=object), categorize=False)
         keys[known & (keys == 0)] = 1  # 0 is reserved for "no author"
     return keys
 
@@ -156,10 +157,10 @@ class PostTally:
         columns["creator_replies"] = count(reply & creator)
         columns["with_author"] = count((keys != 0) & audience)
         counts = pd.DataFrame(columns, index=pd.Index(posts, name="post_id", dtype=object))
-        take = (keys != 0) & audience
-        commenters = pd.DataFrame(
-            {"post_id": pd.Series(post_ids[take], dtype=object), "key": keys[take]}
-        ).drop_duplicates(ignore_index=True)
+        take = np.flatnonzero((keys != 0) & audience)
+        take = take[_first_of_each(keys[take])]
+        commenters = pd.DataFrame({"post_id": pd.Series(post_ids[take], dtype=object),
+                                   "key": keys[take]})
         return cls(counts, commenters)
 
     def posts(self) -> pd.DataFrame:
@@ -177,7 +178,15 @@ def merge_tallies(tallies: Iterable[PostTally]) -> PostTally:
         return PostTally(empty, pd.DataFrame({"post_id": [], "key": np.zeros(0, np.uint64)}))
     counts = pd.concat([t.counts for t in tallies]).groupby(level=0, sort=False).sum()
     commenters = pd.concat([t.commenters for t in tallies], ignore_index=True)
-    return PostTally(counts, commenters.drop_duplicates(ignore_index=True))
+    keep = _first_of_each(commenters["key"].to_numpy(dtype=np.uint64))
+    return PostTally(counts, commenters.iloc[keep].reset_index(drop=True))
+
+
+def _first_of_each(keys: np.ndarray) -> np.ndarray:
+    """Positions of the first occurrence of each distinct key, in order. A commenter key
+    stands for its (post, author) pair, so this drops repeated pairs (``drop_duplicates``
+    on both columns, without hashing the post ids again)."""
+    return np.sort(np.unique(keys, return_index=True)[1])
 
 
 def posts_table(counts: pd.DataFrame, unique_commenters: pd.Series) -> pd.DataFrame:

@@ -463,6 +463,19 @@ def test_parquet_schema_is_fixed_before_the_first_chunk(tmp_path, model):
         pd.read_parquet(tmp_path / "o" / "comments.parquet").columns)
 
 
+def test_parquet_dictionary_encodes_only_the_columns_with_few_values(tmp_path, model):
+    import pyarrow.parquet as pq
+
+    score_files([str(EXPORTS / "tiktok_scraper.json")], tmp_path / "o", model=model, jobs=1)
+    meta = pq.ParquetFile(tmp_path / "o" / "comments.parquet").metadata.row_group(0)
+    encoded = {meta.column(i).path_in_schema: "RLE_DICTIONARY" in meta.column(i).encodings
+               for i in range(meta.num_columns)}
+    assert {c for c, yes in encoded.items() if yes} == {"post_id", "parent_id", "label"}
+    posts = pq.ParquetFile(tmp_path / "o" / "posts.parquet").metadata.row_group(0)
+    assert not any("RLE_DICTIONARY" in posts.column(i).encodings
+                   for i in range(posts.num_columns))
+
+
 def test_progress_line_only_on_a_terminal():
     import io
 
