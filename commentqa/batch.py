@@ -365,9 +365,12 @@ def _results(chunks: Iterator[Chunk], model: CommentModel, jobs: int,
     ctx = multiprocessing.get_context(method)
     pending: list[tuple[Chunk, Any]] = []
     worker_threshold = WORKER_MMAP_THRESHOLD if steady_heap else None
-    # The objects that exist now (the model's among them) move to the collector's permanent
-    # generation: collections then never write to them, so the forked workers go on sharing
-    # their pages with this process instead of each copying them as the run goes on.
+    # The model's lookup tables are built here, once, for the workers to share. The objects
+    # that exist now (the model's among them) move to the collector's permanent generation:
+    # collections then never write to them, so the forked workers go on sharing their pages
+    # with this process instead of each copying them as the run goes on.
+    if method == "fork":
+        model.prepare()
     gc.freeze()
     try:
         with ctx.Pool(jobs, initializer=_init_worker,

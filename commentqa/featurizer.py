@@ -282,6 +282,11 @@ class CommentFeaturizer:
             return None
         return cls(words, chars)
 
+    def prepare(self) -> None:
+        """Build the n-gram index of the character vocabulary (used for words it has not
+        seen) now rather than at the first unseen word."""
+        gram_index(self.chars)
+
     def clear(self) -> None:
         """Forget the memoised tokens and unseen words (their arrays keep their capacity)."""
         for memo in (self._tokens, self._rows, self._piece_part, self._word_row):

@@ -191,6 +191,15 @@ class CommentModel:
         scores = {label: float(p) for label, p in zip(LABELS, proba)}
         return Prediction(text, LABELS[int(proba.argmax())], scores, extract_signals(text))
 
+    def prepare(self) -> None:
+        """Build now the lookup tables that predicting otherwise builds on first use (the
+        featuriser's vocabulary indexes, the n-gram index for unseen words: about 30 MB).
+        A process about to fork workers calls it first, so that they share one copy of the
+        tables instead of each building its own."""
+        if self._featurizer is not None:
+            self._featurizer.prepare()
+        self._head  # noqa: B018 - built here, for the same reason
+
     def clear_cache(self) -> None:
         """Forget memoised tokens (kept between calls, they make the next calls faster).
         Safe while other threads predict: it waits for the featuriser."""

@@ -381,6 +381,21 @@ def test_memos_are_not_pickled(model, training_texts):
                                model.predict_proba(["wow", "price?"]), rtol=0, atol=0)
 
 
+def test_prepare_builds_now_the_tables_predicting_would_build():
+    """A batch run prepares the model before forking its workers, so they share them."""
+    from commentqa import load_model
+
+    model = load_model()
+    model.prepare()
+    featurizer = model.__dict__["_featurizer"]
+    index = featurizer.chars.__dict__["_gram_index_cache"]
+    texts = ["zzqxv blorptastic wow", "where is this from?"]
+    got = model.predict_proba(texts)
+    assert model._featurizer is featurizer
+    assert featurizer.chars.__dict__["_gram_index_cache"] is index
+    np.testing.assert_array_equal(got, load_model().predict_proba(texts))
+
+
 def test_other_pipelines_take_the_reference_path(model):
     from commentqa import CommentModel
 
