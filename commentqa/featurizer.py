@@ -53,9 +53,10 @@ class SubwordTfidf(Protocol):
 
 def _tfidf_unscaled(counts: sp.csr_matrix, idf: np.ndarray, sublinear: bool) -> sp.csr_matrix:
     """TF-IDF rows from term counts (changed in place), before l2 normalisation."""
-    if sublinear:
-        np.log(counts.data, out=counts.data)
-        counts.data += 1.0
+    if sublinear:  # 1 + log(count): a count of 1 stays 1, and most counts are 1
+        data = counts.data
+        repeated = np.flatnonzero(data > 1)
+        data[repeated] = np.log(data[repeated]) + 1.0
     counts.data *= idf[counts.indices]
     return counts
 
@@ -346,10 +347,16 @@ class CommentFeaturizer:
             found = self._bigrams.find(pairs.astype(np.uint64))
             rows.append(doc[pos[found >= 0]])
             cols.append(found[found >= 0])
-        row, col = np.concatenate(rows), np.concatenate(cols)
-        counts = sp.csr_matrix((np.ones(len(row)), (row, col)),
-                               shape=(len(ptr) - 1, len(self.words.vocabulary_)))
-        return _tfidf_unscaled(counts, self.words.idf_, self.words.sublinear_tf)
+        n_docs, n_cols = len(ptr) - 1, len(self.words.vocabulary_)
+        # Each (comment, column) pair once with its count, in row-major order: the sorted
+        # CSR matrix that summing duplicate COO entries gives, built with one sort.
+        keys, counts = np.unique(np.concatenate(rows) * n_cols + np.concatenate(cols),
+                                 return_counts=True)
+        doc = keys // n_cols
+        matrix = sp.csr_matrix((counts.astype(np.float64), keys - doc * n_cols,
+                                _offsets(np.bincount(doc, minlength=n_docs))),
+                               shape=(n_docs, n_cols))
+        return _tfidf_unscaled(matrix, self.words.idf_, self.words.sublinear_tf)
 
     def _char_tfidf(self, batch: TokenBatch) -> sp.csr_matrix:
         rows = self._word_row.array[batch.words]
