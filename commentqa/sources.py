@@ -255,7 +255,9 @@ def _jsonl_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
     :data:`CHUNK_BYTES`; a line over :data:`MAX_LINE_BYTES` becomes a chunk of one
     :class:`Unreadable` and is never held in memory whole."""
     first = 1  # number of the first line in ``data``
-    data = b""
+    # One buffer, grown and trimmed in place: a bytes object rebuilt at every read would
+    # copy the pending lines each time, megabytes that come and go with every chunk.
+    data = bytearray()
     ends = np.zeros(0, dtype=np.int64)  # where each complete line of ``data`` ends (+1)
     with _open(source.path) as fh:
         while True:
@@ -272,25 +274,32 @@ def _jsonl_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
                 elif take < chunk_rows and block:  # neither cap reached: read on
                     break
                 stop = int(ends[k + take - 1])
-                yield Chunk(source, "block", [], [], 0, stop - start, data[start:stop], first)
+                yield Chunk(source, "block", [], [], 0, stop - start, _copy(data, start, stop),
+                            first)
                 first, start, k = first + take, stop, k + take
-            data, ends = data[start:], ends[k:] - start
+            del data[:start]
+            ends = ends[k:] - start
             if not block:  # end of file: a last line without a newline
                 if data:
-                    yield Chunk(source, "block", [], [], 0, len(data), data, first)
+                    yield Chunk(source, "block", [], [], 0, len(data), bytes(data), first)
                 return
             partial = len(data) - (int(ends[-1]) if len(ends) else 0)
             if partial > MAX_LINE_BYTES:
                 if len(ends):  # the whole lines before it go first
                     stop = int(ends[-1])
-                    yield Chunk(source, "block", [], [], 0, stop, data[:stop], first)
+                    yield Chunk(source, "block", [], [], 0, stop, _copy(data, 0, stop), first)
                     first += len(ends)
-                size, data = _skip_line(fh, partial)
-                ends = np.zeros(0, dtype=np.int64)
+                size, rest = _skip_line(fh, partial)
+                data, ends = bytearray(rest or b""), np.zeros(0, dtype=np.int64)
                 yield Chunk(source, "lines", [first], [_overlong(size)], 0,
-                            size + (1 if data is not None else 0))
+                            size + (1 if rest is not None else 0))
                 first += 1
-                data = data or b""
+
+
+def _copy(buffer: bytearray, start: int, stop: int) -> bytes:
+    """``bytes(buffer[start:stop])`` with one copy, not two."""
+    with memoryview(buffer) as view:
+        return bytes(view[start:stop])
 
 
 def _overlong(size: int) -> Unreadable:
