@@ -132,7 +132,11 @@ def _share(value: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="commentqa", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="commentqa",
+        description="Tell skin-deep comments (reaction, spam) from ones that show an audience "
+                    "cares (question, conversation), and score each post's resonance.",
+        epilog="Run 'commentqa COMMAND --help' for a command's options.")
     parser.add_argument("--version", action="version", version=f"commentqa {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("classify", help="label each comment of a JSONL or CSV file",

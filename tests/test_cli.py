@@ -113,7 +113,10 @@ def test_user_mistakes_are_one_line_errors(args, message, tmp_path):
 
 def test_version_and_help():
     assert run("--version").stdout.startswith("commentqa ")
-    assert "classify" in run("--help").stdout
+    shown = run("--help").stdout
+    assert all(command in shown for command in ("classify", "score", "evaluate", "train"))
+    # Written for users: what the tool does, not the module's docstring for developers.
+    assert "resonance" in shown and "``" not in shown
 
 
 def test_output_is_not_left_half_written_on_failure(tmp_path):

@@ -1,7 +1,9 @@
 """Choose the classifier's hyper-parameters by grouped cross-validation.
 
     python training/select_params.py [--C 0.5 1 2 4 8] [--class-weight none balanced]
-                                     [--folds 6] [--jobs 2] [--json results.json]
+                                     [--word-ngrams 1-2] [--char-ngrams 2-5] [--min-df 2]
+                                     [--files p01_....jsonl ...] [--folds 6] [--jobs 2]
+                                     [--json results.json]
 
 Random K-fold scatters near-identical comments by the same writer over train and test
 folds, so it rewards memorising a writer's style. Here whole corpus files (one writer's
@@ -34,16 +36,29 @@ from commentqa import LABELS
 from commentqa.features import CommentPreparer, build_features
 
 
-def _fold(prepared, y, train, test, settings, min_df):
-    """Out-of-fold probabilities of every setting on one fold."""
-    features = build_features(min_df=min_df).fit(prepared.iloc[train], y[train])
-    x_train = features.transform(prepared.iloc[train])
+def ngram_range(text: str) -> tuple[int, int]:
+    """``"2-5"`` -> ``(2, 5)``."""
+    low, _, high = text.partition("-")
+    try:
+        lo, hi = int(low), int(high or low)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW-HIGH such as 2-5, got {text!r}") from None
+    if not 1 <= lo <= hi:
+        raise argparse.ArgumentTypeError(f"expected 1 <= LOW <= HIGH, got {text!r}")
+    return lo, hi
+
+
+def _fold(prepared, y, train, test, grams, models, min_df):
+    """Out-of-fold probabilities of every (C, class weight) on one fold, with the word and
+    character n-gram ranges ``grams``."""
+    features = build_features(word_ngrams=grams[0], char_ngrams=grams[1], min_df=min_df)
+    x_train = features.fit_transform(prepared.iloc[train], y[train])
     x_test = features.transform(prepared.iloc[test])
     out = {}
-    for C, weight in settings:
+    for C, weight in models:
         linear = LogisticRegression(C=C, class_weight=weight, max_iter=3000)
-        out[(C, weight)] = clone(linear).fit(x_train, y[train]).predict_proba(x_test)
-    return test, out
+        out[(*grams, C, weight)] = clone(linear).fit(x_train, y[train]).predict_proba(x_test)
+    return test, out, x_train.shape[1]
 
 
 def main(argv=None) -> int:
@@ -52,35 +67,50 @@ def main(argv=None) -> int:
     parser.add_argument("--C", type=float, nargs="+", default=[0.5, 1.0, 2.0, 4.0, 8.0])
     parser.add_argument("--class-weight", nargs="+", default=["none", "balanced"],
                         choices=["none", "balanced"])
+    parser.add_argument("--word-ngrams", type=ngram_range, nargs="+", default=[(1, 2)],
+                        help="word n-gram ranges to try, as LOW-HIGH")
+    parser.add_argument("--char-ngrams", type=ngram_range, nargs="+", default=[(2, 5)],
+                        help="character n-gram ranges of the subword block to try")
     parser.add_argument("--min-df", type=int, default=2)
+    parser.add_argument("--files", nargs="+", default=None,
+                        help="only these files of --data (default: all)")
     parser.add_argument("--folds", type=int, default=6)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
 
-    files = corpus_files(args.data)
+    files = corpus_files(args.data, args.files)
     rows, groups = read_corpus_by_file(files)
     y = np.asarray([r["label"] for r in rows], dtype=object)
     t0 = time.perf_counter()
     prepared = CommentPreparer().fit_transform([r["text"] for r in rows])
-    settings = list(itertools.product(
+    models = list(itertools.product(
         args.C, [None if w == "none" else w for w in args.class_weight]))
-    folds = GroupKFold(n_splits=args.folds).split(prepared, y, groups)
+    grams = list(itertools.product(args.word_ngrams, args.char_ngrams))
+    settings = [(*g, *m) for g in grams for m in models]
+    folds = list(GroupKFold(n_splits=args.folds).split(prepared, y, groups))
     results = Parallel(n_jobs=args.jobs)(
-        delayed(_fold)(prepared, y, train, test, settings, args.min_df)
-        for train, test in folds
+        delayed(_fold)(prepared, y, train, test, g, models, args.min_df)
+        for g in grams for train, test in folds
     )
+    widths = {}
+    for (*_, width), g in zip(results, (g for g in grams for _ in folds)):
+        widths.setdefault(g, []).append(width)
     labels = list(LABELS)
     figures = []
     for setting in settings:
         proba = np.zeros((len(y), len(labels)))
-        for test, out in results:
-            proba[test] = out[setting]
+        for test, out, _ in results:
+            if setting in out:
+                proba[test] = out[setting]
         # LogisticRegression orders classes alphabetically; map them to LABELS.
         classes = sorted(labels)
         pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+        words, chars, C, weight = setting
         figures.append({
-            "C": setting[0], "class_weight": setting[1] or "none",
+            "word_ngrams": "-".join(map(str, words)), "char_ngrams": "-".join(map(str, chars)),
+            "columns": round(float(np.mean(widths[(words, chars)]))),
+            "C": C, "class_weight": weight or "none",
             "macro_f1": round(float(f1_score(y, pred, average="macro")), 4),
             "accuracy": round(float(accuracy_score(y, pred)), 4),
             "log_loss": round(float(log_loss(y, proba, labels=classes)), 4),
@@ -89,13 +119,17 @@ def main(argv=None) -> int:
         })
     print(f"{len(rows)} rows, {len(files)} files, {args.folds} grouped folds, min_df "
           f"{args.min_df} ({time.perf_counter() - t0:.0f}s)")
-    print(f"{'C':>6} {'weight':>9} {'macro-F1':>9} {'acc':>7} {'logloss':>8}  per-class F1")
+    print(f"{'words':>5} {'chars':>5} {'columns':>8} {'C':>6} {'weight':>9} {'macro-F1':>9}"
+          f" {'acc':>7} {'logloss':>8}  per-class F1")
     for f in sorted(figures, key=lambda f: -f["macro_f1"]):
-        print(f"{f['C']:>6g} {f['class_weight']:>9} {f['macro_f1']:>9.4f} {f['accuracy']:>7.4f}"
+        print(f"{f['word_ngrams']:>5} {f['char_ngrams']:>5} {f['columns']:>8} {f['C']:>6g}"
+              f" {f['class_weight']:>9} {f['macro_f1']:>9.4f} {f['accuracy']:>7.4f}"
               f" {f['log_loss']:>8.4f}  " + " ".join(f"{k} {v:.3f}" for k, v in f["f1"].items()))
     if args.json:
         args.json.write_text(json.dumps({"folds": args.folds, "min_df": args.min_df,
-                                         "rows": len(rows), "settings": figures}, indent=2))
+                                         "rows": len(rows),
+                                         "files": [f.name for f in files],
+                                         "settings": figures}, indent=2))
     return 0
 
 
