@@ -476,6 +476,36 @@ def test_parquet_dictionary_encodes_only_the_columns_with_few_values(tmp_path, m
                    for i in range(posts.num_columns))
 
 
+def test_parquet_row_groups_gather_small_chunks_and_keep_row_order(tmp_path):
+    import pyarrow.parquet as pq
+
+    from commentqa.outputs import TableWriter
+
+    path = tmp_path / "t.parquet"
+    writer = TableWriter(path, "parquet", {"n": "int64", "s": "string"}, row_group_rows=25)
+    for start in range(0, 70, 10):
+        writer.write(pd.DataFrame({"n": range(start, start + 10),
+                                   "s": [f"x{i}" for i in range(start, start + 10)]}))
+    writer.close()
+    meta = pq.ParquetFile(path).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [30, 30, 10]
+    assert pq.read_table(path).to_pandas()["n"].tolist() == list(range(70))
+    # An aborted run's writer drops what it gathered: nothing half-done is flushed later.
+    aborted = TableWriter(tmp_path / "a.parquet", "parquet", row_group_rows=25)
+    aborted.write(pd.DataFrame({"n": range(10)}))
+    aborted.release()
+    assert aborted._waiting == [] and aborted._parquet is None
+
+
+def test_a_batch_run_writes_comments_in_row_groups_not_one_per_chunk(tmp_path, model):
+    import pyarrow.parquet as pq
+
+    score_files([str(FIXTURES / "comments.jsonl")], tmp_path / "o", model=model, jobs=1,
+                chunk_rows=3)
+    meta = pq.ParquetFile(tmp_path / "o" / "comments.parquet").metadata
+    assert meta.num_row_groups == 1 and meta.num_rows > 3
+
+
 def test_progress_line_only_on_a_terminal():
     import io
 
