@@ -21,11 +21,14 @@ from .progress import Progress
 from .sources import expand_inputs
 from .training import (
     CALIBRATIONS,
+    CHAR_NGRAMS,
     DEFAULT_C,
     DEFAULT_CALIBRATION,
     DEFAULT_EMOJI_RATE,
     MIN_ROWS_PER_LABEL,
+    WORD_NGRAMS,
     TrainingData,
+    parse_ngram_range,
     train_model,
 )
 
@@ -107,7 +110,7 @@ def _train(args: argparse.Namespace) -> int:
     result = train_model(data, args.out, name=args.name, version=args.version, C=args.C,
                          folds=args.folds, seed=args.seed, jobs=args.jobs, command=command,
                          emoji_rate=args.emoji_variants, calibration=args.calibration,
-                         log=say)
+                         word_ngrams=args.word_ngrams, char_ngrams=args.char_ngrams, log=say)
     cv = result.cross_validation
     figures = (f"cross-validated macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}"
                if cv else "not cross-validated")
@@ -129,6 +132,18 @@ def _share(value: str) -> float:
     if not 0.0 <= share <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return share
+
+
+def ngram_range_type(value: str) -> tuple[int, int]:
+    """``argparse`` type of an n-gram range such as ``2-5`` (:func:`parse_ngram_range`)."""
+    try:
+        return parse_ngram_range(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _range_text(ngrams: tuple[int, int]) -> str:
+    return f"{ngrams[0]}-{ngrams[1]}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -232,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how probabilities are calibrated: one temperature for all classes "
                    "(keeps the regression's decision), Platt scaling per class, or isotonic "
                    f"(default: {DEFAULT_CALIBRATION})")
+    t.add_argument("--word-ngrams", type=ngram_range_type, default=WORD_NGRAMS,
+                   metavar="LOW-HIGH",
+                   help="n-gram range of the word TF-IDF block, up to 2 words (default: "
+                   f"{_range_text(WORD_NGRAMS)})")
+    t.add_argument("--char-ngrams", type=ngram_range_type, default=CHAR_NGRAMS,
+                   metavar="LOW-HIGH",
+                   help="n-gram range of the within-word character TF-IDF block (default: "
+                   f"{_range_text(CHAR_NGRAMS)}; training/select_params.py compares ranges)")
     t.add_argument("--folds", type=int, default=5,
                    help="cross-validation folds; 0 skips cross-validation (default: 5)")
     t.add_argument("--jobs", type=_positive, default=None,

@@ -29,6 +29,9 @@ from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils.validation import check_is_fitted
 
 from .featurizer import (
+    CHAR_NGRAMS,
+    MAX_WORD_NGRAM,
+    WORD_NGRAMS,
     CommentFeaturizer,
     FeatureBlocks,
     _NgramRows,
@@ -39,8 +42,8 @@ from .signals import SIGNAL_NAMES
 from .tokens import MAX_CACHED_TOKENS, TokenBatch, TokenCache, _as_texts, _split_offsets
 
 __all__ = [
-    "MAX_CACHED_TOKENS", "TEXT_COLUMN", "WORD_PATTERN", "CommentFeaturizer", "CommentPreparer",
-    "FeatureBlocks",
+    "CHAR_NGRAMS", "MAX_CACHED_TOKENS", "MAX_WORD_NGRAM", "TEXT_COLUMN", "WORD_NGRAMS",
+    "WORD_PATTERN", "CommentFeaturizer", "CommentPreparer", "FeatureBlocks",
     "SubwordVectorizer", "TokenBatch", "TokenCache", "build_features",
 ]
 
@@ -230,7 +233,9 @@ class SubwordVectorizer(TransformerMixin, BaseEstimator):
         return tags
 
 
-def build_features(*, word_ngrams=(1, 2), char_ngrams=(2, 5), min_df=2) -> ColumnTransformer:
+def build_features(*, word_ngrams: tuple[int, int] = WORD_NGRAMS,
+                   char_ngrams: tuple[int, int] = CHAR_NGRAMS,
+                   min_df: int = 2) -> ColumnTransformer:
     """Word TF-IDF + subword TF-IDF over normalised text, plus the signal columns."""
     words = TfidfVectorizer(
         token_pattern=WORD_PATTERN, ngram_range=word_ngrams, min_df=min_df,
@@ -265,7 +270,7 @@ def reproducible_features(words, chars, signals, columns: list) -> bool:
     identity = signals == "passthrough" or (
         isinstance(signals, FunctionTransformer) and signals.func is None)
     return (all(params[k] == v for k, v in _WORD_PARAMS.items())
-            and max(words.ngram_range) <= 2 and identity
+            and max(words.ngram_range) <= MAX_WORD_NGRAM and identity
             and columns == [TEXT_COLUMN, TEXT_COLUMN, list(SIGNAL_NAMES)])
 
 

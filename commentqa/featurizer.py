@@ -28,7 +28,16 @@ from .tokens import (
     _offsets,
 )
 
-__all__ = ["CommentFeaturizer", "FeatureBlocks", "SubwordTfidf", "WordTfidf", "gram_index"]
+__all__ = ["CHAR_NGRAMS", "MAX_WORD_NGRAM", "WORD_NGRAMS", "CommentFeaturizer", "FeatureBlocks",
+           "SubwordTfidf", "WordTfidf", "gram_index"]
+
+#: Word and within-word character n-gram ranges of ``features.build_features`` (and of every
+#: shipped model). Grouped CV finds any character range from 2-3 to 2-6 as good as another
+#: and word bigrams worth keeping (``training/EXPERIMENTS.md``).
+WORD_NGRAMS: tuple[int, int] = (1, 2)
+CHAR_NGRAMS: tuple[int, int] = (2, 5)
+#: Longest word n-gram this fast path reads (unigram and bigram columns).
+MAX_WORD_NGRAM = 2
 
 
 class WordTfidf(Protocol):

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from .augment import PROBE_EMOJI
+from .featurizer import CHAR_NGRAMS, WORD_NGRAMS
 from .signals import SIGNAL_NAMES
 
 __all__ = ["INTENDED_USE", "write_model_card"]
@@ -81,6 +82,13 @@ _CALIBRATED = {
     "all classes, so the regression's own decision is kept)",
     "isotonic": "probabilities calibrated by isotonic regression of each class",
 }
+
+
+def _span(params: dict, key: str, default: tuple[int, int]) -> str:
+    """An n-gram range of ``params`` as "1-2" (models saved before it was recorded: the
+    default, which every one of them used)."""
+    low, high = params.get(key) or default
+    return f"{low}-{high}"
 
 
 def _calibrated(method: str) -> str:
@@ -180,7 +188,8 @@ Created {meta['created']} with {', '.join(f'{k} {v}' for k, v in meta['libraries
 
 ## Model
 Normalised text (emoji as named tokens, @handles, URLs and numbers as placeholders) ->
-word 1-2-gram TF-IDF + within-word character 2-5-gram TF-IDF + {len(SIGNAL_NAMES)} text
+word {_span(params, 'word_ngrams', WORD_NGRAMS)}-gram TF-IDF + within-word character \
+{_span(params, 'char_ngrams', CHAR_NGRAMS)}-gram TF-IDF + {len(SIGNAL_NAMES)} text
 signals (emoji, mentions, hashtags, URLs, question/request/spam cues in several
 languages, elongation, caps, length) -> multinomial logistic regression
 (C={params.get('C')}) with {_calibrated(params.get('calibration', 'sigmoid'))}.{chosen}

@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from .augment import emoji_variants, with_emoji
 from .evaluation import classification_report, macro_f1
+from .featurizer import CHAR_NGRAMS, MAX_WORD_NGRAM, WORD_NGRAMS
 from .io import InputError
 from .labeled import LabeledComments
 from .labels import LABELS
@@ -24,8 +25,9 @@ from .linear import CALIBRATIONS, DEFAULT_CALIBRATION
 from .model_card import write_model_card
 from .persistence import files_sha256, load_model, save_model
 
-__all__ = ["CALIBRATIONS", "DEFAULT_CALIBRATION", "DEFAULT_EMOJI_RATE", "MIN_ROWS_PER_LABEL",
-           "TrainingData", "TrainingResult", "cross_validate", "fit_pipeline", "train_model"]
+__all__ = ["CALIBRATIONS", "CHAR_NGRAMS", "DEFAULT_CALIBRATION", "DEFAULT_EMOJI_RATE",
+           "MAX_WORD_NGRAM", "MIN_ROWS_PER_LABEL", "WORD_NGRAMS", "TrainingData", "TrainingResult",
+           "cross_validate", "fit_pipeline", "parse_ngram_range", "train_model"]
 
 #: Fewest rows a label needs: the outer folds and the calibration's own five folds each
 #: need a few of every label in training.
@@ -140,8 +142,11 @@ def _folds(folds: int, groups: Sequence[str] | None, seed: int):
 def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFAULT_C,
                  seed: int = 0, weights: Sequence[float] | None = None,
                  emoji_rate: float = 0.0, variants: list[tuple[int, str]] | None = None,
-                 calibration: str = DEFAULT_CALIBRATION):
-    """:func:`~commentqa.build_pipeline` with ``C`` and ``calibration`` fitted on ``texts``
+                 calibration: str = DEFAULT_CALIBRATION,
+                 word_ngrams: tuple[int, int] = WORD_NGRAMS,
+                 char_ngrams: tuple[int, int] = CHAR_NGRAMS):
+    """:func:`~commentqa.build_pipeline` with ``C``, ``calibration`` and the n-gram ranges
+    fitted on ``texts``
     plus their emoji variants (:func:`~commentqa.augment.emoji_variants` of about
     ``emoji_rate`` of the rows, each with its row's label and weight; ``variants`` gives them
     ready-made).
@@ -154,7 +159,8 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFA
         variants = emoji_variants(texts, emoji_rate, seed)
     from .pipeline import build_pipeline
 
-    pipeline = build_pipeline(C=C, calibration=calibration, random_state=seed)
+    pipeline = build_pipeline(C=C, calibration=calibration, word_ngrams=word_ngrams,
+                              char_ngrams=char_ngrams, random_state=seed)
     rows = [row for row, _ in variants]
     y = [*labels, *(labels[row] for row in rows)]
     params = {}
@@ -176,7 +182,7 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFA
     return pipeline
 
 
-def _fold(texts, labels, weights, variants, train, test, C, seed, calibration):
+def _fold(texts, labels, weights, variants, train, test, C, seed, calibration, ngrams):
     """Predictions and probabilities (columns in sorted label order) on the ``test`` rows,
     and predictions with an emoji appended, of a pipeline fitted on the ``train`` rows and the
     variants of those rows only."""
@@ -185,7 +191,7 @@ def _fold(texts, labels, weights, variants, train, test, C, seed, calibration):
         [texts[i] for i in train], [labels[i] for i in train], C=C, seed=seed,
         weights=[weights[i] for i in train] if weights is not None else None,
         variants=[(local[row], text) for row, text in variants if row in local],
-        calibration=calibration)
+        calibration=calibration, **ngrams)
     held_out = [texts[i] for i in test]
     proba = fitted.predict_proba(held_out)
     pred = fitted.classes_[proba.argmax(axis=1)]
@@ -199,8 +205,11 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DE
                    langs: Sequence[str] | None = None, seed: int = 0,
                    scheme: str | None = None, jobs: int | None = None,
                    weights: Sequence[float] | None = None, emoji_rate: float = 0.0,
-                   calibration: str = DEFAULT_CALIBRATION) -> dict:
-    """Out-of-fold figures of :func:`fit_pipeline` with ``C`` and ``calibration``: macro-F1,
+                   calibration: str = DEFAULT_CALIBRATION,
+                   word_ngrams: tuple[int, int] = WORD_NGRAMS,
+                   char_ngrams: tuple[int, int] = CHAR_NGRAMS) -> dict:
+    """Out-of-fold figures of :func:`fit_pipeline` with ``C``, ``calibration`` and the n-gram
+    ranges: macro-F1,
     accuracy, log loss and Brier score of the probabilities, per class, per language for
     groups of at least ``MIN_LANG_ROWS`` rows, and the same held-out rows with an emoji
     appended (``emoji_appended``: macro-F1 and the share of predictions that change;
@@ -224,7 +233,8 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DE
     pred_emoji = np.empty(len(labels), dtype=object)
     proba = np.zeros((len(labels), len(_SORTED_LABELS)))
     for test, plain, columns, decorated in Parallel(n_jobs=jobs)(
-            delayed(_fold)(texts, labels, weights, variants, train, test, C, seed, calibration)
+            delayed(_fold)(texts, labels, weights, variants, train, test, C, seed, calibration,
+                           {"word_ngrams": word_ngrams, "char_ngrams": char_ngrams})
             for train, test in splits):
         pred[test], proba[test], pred_emoji[test] = plain, columns, decorated
     report = classification_report(labels, list(pred))
@@ -277,16 +287,47 @@ def check_name(name: str, version: str) -> None:
         raise InputError(f"version {version!r} is not a semantic version such as 1.0.0")
 
 
+def parse_ngram_range(text: str) -> tuple[int, int]:
+    """``"2-5"`` -> ``(2, 5)`` (``"3"`` -> ``(3, 3)``); ValueError unless 1 <= low <= high."""
+    low, _, high = text.partition("-")
+    try:
+        lo, hi = int(low), int(high or low)
+    except ValueError:
+        raise ValueError(f"expected LOW-HIGH such as 2-5, got {text!r}") from None
+    if not 1 <= lo <= hi:
+        raise ValueError(f"expected 1 <= LOW <= HIGH, got {text!r}")
+    return lo, hi
+
+
+def _ngram_ranges(word_ngrams: Sequence[int], char_ngrams: Sequence[int]
+                  ) -> dict[str, tuple[int, int]]:
+    """The two ranges as ``fit_pipeline`` keywords, checked."""
+    ranges = {}
+    for key, name, value in (("word_ngrams", "word", word_ngrams),
+                             ("char_ngrams", "character", char_ngrams)):
+        lo, hi = (int(v) for v in value)
+        if not 1 <= lo <= hi:
+            raise InputError(f"{name} n-gram range {lo}-{hi}: expected 1 <= LOW <= HIGH")
+        ranges[key] = (lo, hi)
+    if ranges["word_ngrams"][1] > MAX_WORD_NGRAM:
+        raise InputError(f"word n-gram range {word_ngrams[0]}-{word_ngrams[1]}: the fast "
+                         f"prediction path reads word n-grams of up to {MAX_WORD_NGRAM} words")
+    return ranges
+
+
 def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, version: str,
                 C: Sequence[float] = (DEFAULT_C,), folds: int = 5, seed: int = 0,
                 jobs: int | None = None, command: str | None = None,
                 emoji_rate: float = 0.0, calibration: str = DEFAULT_CALIBRATION,
+                word_ngrams: tuple[int, int] = WORD_NGRAMS,
+                char_ngrams: tuple[int, int] = CHAR_NGRAMS,
                 log: Callable[[str], None] | None = None) -> TrainingResult:
     """Cross-validate every ``C``, fit the pipeline with the best one on all of ``data``,
     and save it as ``out_dir/<name>-v<version>/`` with its metadata and model card.
 
     ``emoji_rate`` gives that share of the rows an emoji variant in every fit
-    (:func:`fit_pipeline`); ``calibration`` is one of :data:`CALIBRATIONS`. ``folds`` 0
+    (:func:`fit_pipeline`); ``calibration`` is one of :data:`CALIBRATIONS`; ``word_ngrams``
+    and ``char_ngrams`` are the n-gram ranges of the two TF-IDF blocks. ``folds`` 0
     skips cross-validation (only one ``C`` may then be given). The folder is written under a
     temporary name and renamed into place at the end, so a failed run leaves nothing, and an
     existing version is never overwritten.
@@ -304,6 +345,7 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         raise InputError(f"calibration {calibration!r}: use one of {', '.join(CALIBRATIONS)}")
     if folds == 0 and len(C) > 1:
         raise InputError("choosing among several C needs cross-validation (--folds 2 or more)")
+    ngrams = _ngram_ranges(word_ngrams, char_ngrams)
     out_dir = Path(out_dir)
     target = out_dir / f"{name}-v{version}"
     if target.exists():
@@ -331,7 +373,7 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
             cv = cross_validate(data.texts, data.gold, C=c, folds=folds,
                                 groups=data.groups or None, langs=data.langs, seed=seed,
                                 jobs=jobs, weights=data.weights or None,
-                                emoji_rate=emoji_rate, calibration=calibration)
+                                emoji_rate=emoji_rate, calibration=calibration, **ngrams)
             candidates.append({"C": c, "macro_f1": cv["macro_f1"], "accuracy": cv["accuracy"]})
             log(f"  C={c:g}: macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}")
             if best is None or cv["macro_f1"] > best[1]["macro_f1"]:
@@ -341,7 +383,7 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         variants = emoji_variants(data.texts, emoji_rate, seed)
         pipeline = fit_pipeline(data.texts, data.gold, C=chosen, seed=seed,
                                 weights=data.weights or None, variants=variants,
-                                calibration=calibration)
+                                calibration=calibration, **ngrams)
     data_meta = {
         "files": [Path(s).name for s in data.sources],
         "sha256": data.digest,
@@ -365,7 +407,8 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         saved = save_model(pipeline, staging, name=name, version=version, extra_meta={
             "training_data": data_meta, "cross_validation": cv,
             "params": {"C": chosen, "seed": seed, "C_candidates": candidates,
-                       "emoji_rate": emoji_rate, "calibration": calibration},
+                       "emoji_rate": emoji_rate, "calibration": calibration,
+                       **{k: list(v) for k, v in ngrams.items()}},
             "trained_with": command,
         })
         write_model_card(saved)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
 import pytest
 from conftest import FIXTURES, TRAINING_DATA
 from test_cli import COMMAND, LABELS, run
@@ -141,6 +142,8 @@ def test_an_existing_version_is_never_overwritten(trained):
     (("--version", "1.0.0", "--group-field", "nope"), "no row has a value in the group field"),
     (("--version", "1.0.0", "--group-field", "post", "--folds", "13"),
      "12 groups are too few for 13-fold"),
+    (("--version", "1.0.0", "--word-ngrams", "1-3"),
+     "the fast prediction path reads word n-grams of up to 2 words"),
 ])
 def test_user_mistakes_are_one_line_errors(tmp_path, capsys, args, message):
     data = tmp_path / "mine.jsonl"
@@ -261,6 +264,28 @@ def _train_small(tmp_path, *options: str):
     assert result.returncode == 0, result.stderr
     target = tmp_path / "commentqa-custom-v1.0.0"
     return data, target, json.loads((target / "meta.json").read_text(encoding="utf-8"))
+
+
+def test_ngram_ranges_reach_the_fit_the_record_the_card_and_the_fast_path(tmp_path):
+    data, target, meta = _train_small(tmp_path, "--word-ngrams", "1-1", "--char-ngrams", "3-4")
+    assert meta["params"]["word_ngrams"] == [1, 1] and meta["params"]["char_ngrams"] == [3, 4]
+    model = commentqa.load_model(target)
+    named = model.pipeline.named_steps["features"].named_transformers_
+    assert named["words"].ngram_range == (1, 1) and named["chars"].ngram_range == (3, 4)
+    assert all(" " not in term for term in named["words"].vocabulary_)  # no bigram column
+    assert all(3 <= len(gram) <= 4 for gram in named["chars"].vocabulary_)
+    assert model._compiled is not None  # predicted by the fast path, as the pipeline does
+    texts = [json.loads(x)["text"] for x in data.read_text(encoding="utf-8").splitlines()]
+    order = [list(model.pipeline.classes_).index(label) for label in model.labels]
+    np.testing.assert_allclose(model.predict_proba(texts),
+                               model.pipeline.predict_proba(texts)[:, order], rtol=0, atol=1e-9)
+    card = (target / "README.md").read_text(encoding="utf-8")
+    assert "word 1-1-gram TF-IDF + within-word character 3-4-gram TF-IDF" in card
+
+    bad = run("train", str(data), "--version", "1.0.1", "--out", str(tmp_path),
+              "--char-ngrams", "5-2")
+    assert bad.returncode == 2 and "expected 1 <= LOW <= HIGH, got '5-2'" in bad.stderr
+    assert "Traceback" not in bad.stderr
 
 
 def test_emoji_variants_reach_the_fit_and_the_record(tmp_path):

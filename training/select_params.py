@@ -33,19 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import DATA_DIR, corpus_files, read_corpus_by_file
 
 from commentqa import LABELS
-from commentqa.features import CommentPreparer, build_features
-
-
-def ngram_range(text: str) -> tuple[int, int]:
-    """``"2-5"`` -> ``(2, 5)``."""
-    low, _, high = text.partition("-")
-    try:
-        lo, hi = int(low), int(high or low)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected LOW-HIGH such as 2-5, got {text!r}") from None
-    if not 1 <= lo <= hi:
-        raise argparse.ArgumentTypeError(f"expected 1 <= LOW <= HIGH, got {text!r}")
-    return lo, hi
+from commentqa.cli import ngram_range_type
+from commentqa.features import CHAR_NGRAMS, WORD_NGRAMS, CommentPreparer, build_features
 
 
 def _fold(prepared, y, train, test, grams, models, min_df):
@@ -67,9 +56,9 @@ def main(argv=None) -> int:
     parser.add_argument("--C", type=float, nargs="+", default=[0.5, 1.0, 2.0, 4.0, 8.0])
     parser.add_argument("--class-weight", nargs="+", default=["none", "balanced"],
                         choices=["none", "balanced"])
-    parser.add_argument("--word-ngrams", type=ngram_range, nargs="+", default=[(1, 2)],
+    parser.add_argument("--word-ngrams", type=ngram_range_type, nargs="+", default=[WORD_NGRAMS],
                         help="word n-gram ranges to try, as LOW-HIGH")
-    parser.add_argument("--char-ngrams", type=ngram_range, nargs="+", default=[(2, 5)],
+    parser.add_argument("--char-ngrams", type=ngram_range_type, nargs="+", default=[CHAR_NGRAMS],
                         help="character n-gram ranges of the subword block to try")
     parser.add_argument("--min-df", type=int, default=2)
     parser.add_argument("--files", nargs="+", default=None,

@@ -1,7 +1,8 @@
 """Train, cross-validate and save a commentqa model as a versioned artifact.
 
     python training/train.py --version 1.0.0 [--name commentqa-multi] [--out models]
-                             [--files p01_a.jsonl p02_b.jsonl ...]
+                             [--files p01_a.jsonl p02_b.jsonl ...] [--C 16]
+                             [--word-ngrams 1-2] [--char-ngrams 2-5]
 
 Writes ``<out>/<name>-v<version>/`` with ``model.joblib``, ``meta.json`` and the model
 card ``README.md``. Refuses to overwrite an existing version. The cross-validated figures
@@ -25,10 +26,14 @@ from model_card import write_model_card
 
 from commentqa import save_model
 from commentqa.augment import emoji_variants
+from commentqa.cli import ngram_range_type
 from commentqa.training import (
     CALIBRATIONS,
+    CHAR_NGRAMS,
     DEFAULT_CALIBRATION,
     DEFAULT_EMOJI_RATE,
+    MAX_WORD_NGRAM,
+    WORD_NGRAMS,
     cross_validate,
     fit_pipeline,
 )
@@ -49,8 +54,15 @@ def main(argv=None) -> int:
                         help="share of rows given an emoji variant (commentqa.augment)")
     parser.add_argument("--calibration", choices=CALIBRATIONS, default=DEFAULT_CALIBRATION,
                         help="how probabilities are calibrated (commentqa.build_pipeline)")
+    parser.add_argument("--word-ngrams", type=ngram_range_type, default=WORD_NGRAMS,
+                        metavar="LOW-HIGH", help="word n-gram range (up to 2 words)")
+    parser.add_argument("--char-ngrams", type=ngram_range_type, default=CHAR_NGRAMS,
+                        metavar="LOW-HIGH", help="within-word character n-gram range")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.word_ngrams[1] > MAX_WORD_NGRAM:
+        parser.error(f"--word-ngrams: the fast prediction path reads up to {MAX_WORD_NGRAM} words")
+    ngrams = {"word_ngrams": args.word_ngrams, "char_ngrams": args.char_ngrams}
 
     files = corpus_files(args.data, args.files)
     rows, groups = read_corpus_by_file(files)
@@ -63,10 +75,11 @@ def main(argv=None) -> int:
     with threadpool_limits(limits=1):  # one BLAS thread: see commentqa.training
         cv = cross_validate(texts, labels, C=args.C, folds=args.folds, groups=groups,
                             langs=langs, seed=args.seed, scheme="GroupKFold by corpus file",
-                            jobs=2, emoji_rate=args.emoji_rate, calibration=args.calibration)
+                            jobs=2, emoji_rate=args.emoji_rate, calibration=args.calibration,
+                            **ngrams)
         variants = emoji_variants(texts, args.emoji_rate, args.seed)
         pipeline = fit_pipeline(texts, labels, C=args.C, seed=args.seed, variants=variants,
-                                calibration=args.calibration)
+                                calibration=args.calibration, **ngrams)
     print(f"cross-validated macro-F1 {cv['macro_f1']:.4f}, accuracy {cv['accuracy']:.4f}, "
           f"log loss {cv['log_loss']:.4f}; "
           f"with an emoji appended {cv['emoji_appended']['macro_f1']:.4f}, "
@@ -86,7 +99,8 @@ def main(argv=None) -> int:
         pipeline, args.out, name=args.name, version=args.version,
         extra_meta={"training_data": data_meta, "cross_validation": cv,
                     "params": {"C": args.C, "seed": args.seed, "emoji_rate": args.emoji_rate,
-                               "calibration": args.calibration}},
+                               "calibration": args.calibration,
+                               **{k: list(v) for k, v in ngrams.items()}}},
     )
     write_model_card(target)
     print(f"saved {target}")
