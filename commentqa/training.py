@@ -146,10 +146,9 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFA
                  word_ngrams: tuple[int, int] = WORD_NGRAMS,
                  char_ngrams: tuple[int, int] = CHAR_NGRAMS):
     """:func:`~commentqa.build_pipeline` with ``C``, ``calibration`` and the n-gram ranges
-    fitted on ``texts``
-    plus their emoji variants (:func:`~commentqa.augment.emoji_variants` of about
-    ``emoji_rate`` of the rows, each with its row's label and weight; ``variants`` gives them
-    ready-made).
+    fitted on ``texts`` plus their emoji variants (:func:`~commentqa.augment.emoji_variants`
+    of about ``emoji_rate`` of the rows, each with its row's label and weight; ``variants``
+    gives them ready-made).
 
     Variants add examples, not words: the vocabularies and IDF come from ``texts`` alone (a
     word of one row and its variant would otherwise pass ``min_df=2``), and the calibration
@@ -209,10 +208,9 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DE
                    word_ngrams: tuple[int, int] = WORD_NGRAMS,
                    char_ngrams: tuple[int, int] = CHAR_NGRAMS) -> dict:
     """Out-of-fold figures of :func:`fit_pipeline` with ``C``, ``calibration`` and the n-gram
-    ranges: macro-F1,
-    accuracy, log loss and Brier score of the probabilities, per class, per language for
-    groups of at least ``MIN_LANG_ROWS`` rows, and the same held-out rows with an emoji
-    appended (``emoji_appended``: macro-F1 and the share of predictions that change;
+    ranges: macro-F1, accuracy, log loss and Brier score of the probabilities, per class, per
+    language for groups of at least ``MIN_LANG_ROWS`` rows, and the same held-out rows with an
+    emoji appended (``emoji_appended``: macro-F1 and the share of predictions that change;
     :func:`~commentqa.augment.with_emoji`).
 
     With ``groups`` the folds hold out whole groups (``GroupKFold``: a post's comments, a
