@@ -181,16 +181,16 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFA
     return pipeline
 
 
-def _fold(texts, labels, weights, variants, train, test, C, seed, calibration, ngrams):
+def _fold(texts, labels, weights, variants, train, test, C, seed, calibration, ngrams=None):
     """Predictions and probabilities (columns in sorted label order) on the ``test`` rows,
     and predictions with an emoji appended, of a pipeline fitted on the ``train`` rows and the
-    variants of those rows only."""
+    variants of those rows only (``ngrams``: :func:`fit_pipeline`'s n-gram range keywords)."""
     local = {row: k for k, row in enumerate(train.tolist())}  # corpus row -> fold row
     fitted = fit_pipeline(
         [texts[i] for i in train], [labels[i] for i in train], C=C, seed=seed,
         weights=[weights[i] for i in train] if weights is not None else None,
         variants=[(local[row], text) for row, text in variants if row in local],
-        calibration=calibration, **ngrams)
+        calibration=calibration, **(ngrams or {}))
     held_out = [texts[i] for i in test]
     proba = fitted.predict_proba(held_out)
     pred = fitted.classes_[proba.argmax(axis=1)]
