@@ -254,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--char-ngrams", type=ngram_range_type, default=CHAR_NGRAMS,
                    metavar="LOW-HIGH",
                    help="n-gram range of the within-word character TF-IDF block (default: "
-                   f"{_range_text(CHAR_NGRAMS)}; training/select_params.py compares ranges)")
+                   f"{_range_text(CHAR_NGRAMS)})")
     t.add_argument("--folds", type=int, default=5,
                    help="cross-validation folds; 0 skips cross-validation (default: 5)")
     t.add_argument("--jobs", type=_positive, default=None,
