@@ -28,6 +28,7 @@ from .training import (
     MIN_ROWS_PER_LABEL,
     WORD_NGRAMS,
     TrainingData,
+    format_ngram_range,
     parse_ngram_range,
     train_model,
 )
@@ -142,10 +143,6 @@ def ngram_range_type(value: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _range_text(ngrams: tuple[int, int]) -> str:
-    return f"{ngrams[0]}-{ngrams[1]}"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="commentqa",
@@ -250,11 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--word-ngrams", type=ngram_range_type, default=WORD_NGRAMS,
                    metavar="LOW-HIGH",
                    help="n-gram range of the word TF-IDF block, up to 2 words (default: "
-                   f"{_range_text(WORD_NGRAMS)})")
+                   f"{format_ngram_range(WORD_NGRAMS)})")
     t.add_argument("--char-ngrams", type=ngram_range_type, default=CHAR_NGRAMS,
                    metavar="LOW-HIGH",
                    help="n-gram range of the within-word character TF-IDF block (default: "
-                   f"{_range_text(CHAR_NGRAMS)})")
+                   f"{format_ngram_range(CHAR_NGRAMS)})")
     t.add_argument("--folds", type=int, default=5,
                    help="cross-validation folds; 0 skips cross-validation (default: 5)")
     t.add_argument("--jobs", type=_positive, default=None,

@@ -27,7 +27,8 @@ from .persistence import files_sha256, load_model, save_model
 
 __all__ = ["CALIBRATIONS", "CHAR_NGRAMS", "DEFAULT_CALIBRATION", "DEFAULT_EMOJI_RATE",
            "MAX_WORD_NGRAM", "MIN_ROWS_PER_LABEL", "WORD_NGRAMS", "TrainingData", "TrainingResult",
-           "cross_validate", "fit_pipeline", "parse_ngram_range", "train_model"]
+           "check_ngram_ranges", "cross_validate", "fit_pipeline", "format_ngram_range",
+           "parse_ngram_range", "train_model"]
 
 #: Fewest rows a label needs: the outer folds and the calibration's own five folds each
 #: need a few of every label in training.
@@ -297,19 +298,24 @@ def parse_ngram_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
-def _ngram_ranges(word_ngrams: Sequence[int], char_ngrams: Sequence[int]
-                  ) -> dict[str, tuple[int, int]]:
-    """The two ranges as ``fit_pipeline`` keywords, checked."""
-    ranges = {}
-    for key, name, value in (("word_ngrams", "word", word_ngrams),
-                             ("char_ngrams", "character", char_ngrams)):
-        lo, hi = (int(v) for v in value)
+def format_ngram_range(ngrams: Sequence[int]) -> str:
+    """``(2, 5)`` -> ``"2-5"``, as :func:`parse_ngram_range` reads it."""
+    return f"{ngrams[0]}-{ngrams[1]}"
+
+
+def check_ngram_ranges(word_ngrams: Sequence[int], char_ngrams: Sequence[int]
+                       ) -> dict[str, tuple[int, int]]:
+    """The two ranges as :func:`fit_pipeline` keywords; InputError for a range the
+    pipeline or its fast prediction path cannot take."""
+    ranges = {"word_ngrams": (int(word_ngrams[0]), int(word_ngrams[1])),
+              "char_ngrams": (int(char_ngrams[0]), int(char_ngrams[1]))}
+    for key, (lo, hi) in ranges.items():
         if not 1 <= lo <= hi:
-            raise InputError(f"{name} n-gram range {lo}-{hi}: expected 1 <= LOW <= HIGH")
-        ranges[key] = (lo, hi)
+            raise InputError(f"{key} {lo}-{hi}: expected 1 <= LOW <= HIGH")
     if ranges["word_ngrams"][1] > MAX_WORD_NGRAM:
-        raise InputError(f"word n-gram range {word_ngrams[0]}-{word_ngrams[1]}: the fast "
-                         f"prediction path reads word n-grams of up to {MAX_WORD_NGRAM} words")
+        raise InputError(f"word n-gram range {format_ngram_range(ranges['word_ngrams'])}: the "
+                         f"fast prediction path reads word n-grams of up to {MAX_WORD_NGRAM} "
+                         "words")
     return ranges
 
 
@@ -343,7 +349,7 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         raise InputError(f"calibration {calibration!r}: use one of {', '.join(CALIBRATIONS)}")
     if folds == 0 and len(C) > 1:
         raise InputError("choosing among several C needs cross-validation (--folds 2 or more)")
-    ngrams = _ngram_ranges(word_ngrams, char_ngrams)
+    ngrams = check_ngram_ranges(word_ngrams, char_ngrams)
     out_dir = Path(out_dir)
     target = out_dir / f"{name}-v{version}"
     if target.exists():

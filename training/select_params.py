@@ -35,6 +35,7 @@ from corpus import DATA_DIR, corpus_files, read_corpus_by_file
 from commentqa import LABELS
 from commentqa.cli import ngram_range_type
 from commentqa.features import CHAR_NGRAMS, WORD_NGRAMS, CommentPreparer, build_features
+from commentqa.training import format_ngram_range
 
 
 def _fold(prepared, y, train, test, grams, models, min_df):
@@ -47,7 +48,7 @@ def _fold(prepared, y, train, test, grams, models, min_df):
     for C, weight in models:
         linear = LogisticRegression(C=C, class_weight=weight, max_iter=3000)
         out[(*grams, C, weight)] = clone(linear).fit(x_train, y[train]).predict_proba(x_test)
-    return test, out, x_train.shape[1]
+    return test, out, grams, x_train.shape[1]
 
 
 def main(argv=None) -> int:
@@ -83,13 +84,13 @@ def main(argv=None) -> int:
         for g in grams for train, test in folds
     )
     widths = {}
-    for (*_, width), g in zip(results, (g for g in grams for _ in folds)):
+    for _, _, g, width in results:
         widths.setdefault(g, []).append(width)
     labels = list(LABELS)
     figures = []
     for setting in settings:
         proba = np.zeros((len(y), len(labels)))
-        for test, out, _ in results:
+        for test, out, *_ in results:
             if setting in out:
                 proba[test] = out[setting]
         # LogisticRegression orders classes alphabetically; map them to LABELS.
@@ -97,7 +98,7 @@ def main(argv=None) -> int:
         pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
         words, chars, C, weight = setting
         figures.append({
-            "word_ngrams": "-".join(map(str, words)), "char_ngrams": "-".join(map(str, chars)),
+            "word_ngrams": format_ngram_range(words), "char_ngrams": format_ngram_range(chars),
             "columns": round(float(np.mean(widths[(words, chars)]))),
             "C": C, "class_weight": weight or "none",
             "macro_f1": round(float(f1_score(y, pred, average="macro")), 4),

@@ -27,13 +27,14 @@ from model_card import write_model_card
 from commentqa import save_model
 from commentqa.augment import emoji_variants
 from commentqa.cli import ngram_range_type
+from commentqa.io import InputError
 from commentqa.training import (
     CALIBRATIONS,
     CHAR_NGRAMS,
     DEFAULT_CALIBRATION,
     DEFAULT_EMOJI_RATE,
-    MAX_WORD_NGRAM,
     WORD_NGRAMS,
+    check_ngram_ranges,
     cross_validate,
     fit_pipeline,
 )
@@ -60,9 +61,10 @@ def main(argv=None) -> int:
                         metavar="LOW-HIGH", help="within-word character n-gram range")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    if args.word_ngrams[1] > MAX_WORD_NGRAM:
-        parser.error(f"--word-ngrams: the fast prediction path reads up to {MAX_WORD_NGRAM} words")
-    ngrams = {"word_ngrams": args.word_ngrams, "char_ngrams": args.char_ngrams}
+    try:
+        ngrams = check_ngram_ranges(args.word_ngrams, args.char_ngrams)
+    except InputError as exc:
+        parser.error(str(exc))
 
     files = corpus_files(args.data, args.files)
     rows, groups = read_corpus_by_file(files)
