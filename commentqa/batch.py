@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import tempfile
 import time
@@ -338,6 +339,9 @@ _WORKER_RELEASES = False  # whether it hands free heap pages back now and then
 
 def _init_worker(model: CommentModel, mmap_threshold: int | None) -> None:
     global _WORKER_MODEL, _WORKER_RELEASES
+    # Ctrl-C reaches the whole process group: the parent alone handles it (one line, and the
+    # pool is terminated), so a worker never prints a KeyboardInterrupt traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_MODEL = model
     if mmap_threshold is not None:
         _WORKER_RELEASES = fix_mmap_threshold(mmap_threshold)

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pandas as pd
+import pytest
 from conftest import FIXTURES
-from test_cli import pytestmark, run  # noqa: F401 - same console script and skip rule
+from test_cli import COMMAND, pytestmark, run  # noqa: F401 - same console script and skip rule
 
 
 def test_score_fixture_dump_default_parquet(tmp_path):
@@ -55,3 +62,36 @@ def test_score_user_errors_are_one_line(tmp_path):
     bad_model = run("score", str(FIXTURES / "comments.jsonl"), "--out", str(tmp_path / "o"),
                     "--model", str(tmp_path))
     assert bad_model.returncode == 2 and "Traceback" not in bad_model.stderr
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux")
+                    or not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+                    reason="reads a process's children from /proc")
+def test_ctrl_c_during_a_two_worker_run_is_one_line_and_leaves_nothing(tmp_path):
+    """Ctrl-C signals the whole process group, workers included: only the parent speaks."""
+    texts = [json.loads(line)["text"] for line in
+             (FIXTURES / "comments.jsonl").read_text(encoding="utf-8").splitlines()]
+    dump = tmp_path / "big.jsonl"
+    with open(dump, "w", encoding="utf-8") as fh:
+        for i in range(400_000):
+            fh.write(json.dumps({"id": f"c{i}", "post_id": f"p{i % 97}",
+                                 "text": f"{texts[i % len(texts)]} {i}"}) + "\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([COMMAND, "score", str(dump), "--out", str(out), "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    time.sleep(0.5)  # the workers are scoring
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert stderr.strip() == "commentqa: interrupted; no output was written", stderr
+    assert not out.exists() or not any(out.iterdir())
