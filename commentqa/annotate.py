@@ -14,8 +14,11 @@ from .io import Record, RowWriter, atomic_output, detect_format, read_records
 from .labels import LABELS
 from .model import CommentModel
 
-__all__ = ["CHUNK_ROWS", "ClassifyReport", "classify_file"]
+__all__ = ["CHUNK_ROWS", "OUTPUT_FIELDS", "ClassifyReport", "classify_file"]
 
+#: Fields the output adds to each row; an input field of the same name is kept as
+#: ``input_<name>`` (a gold ``label`` column survives a ``classify`` run).
+OUTPUT_FIELDS = frozenset(["label", *(f"p_{label}" for label in LABELS)])
 #: Rows scored per batch: large enough to amortise the model call, small enough that
 #: memory stays flat whatever the input size.
 CHUNK_ROWS = 20_000
@@ -43,6 +46,8 @@ def _label_rows(model: CommentModel, records: list[Record], text_field: str) -> 
     rows = []
     for rec, p in zip(records, proba):
         row = dict(rec.data)
+        for name in [k for k in row if k in OUTPUT_FIELDS]:  # a gold label: kept, renamed
+            row[f"input_{name}"] = row.pop(name)
         row["label"] = LABELS[int(p.argmax())]
         for label, value in zip(LABELS, p):
             row[f"p_{label}"] = round(float(value), 6)

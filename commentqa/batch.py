@@ -29,9 +29,17 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .formats import Comment, FieldMap, document_items, extract, flat_columns, unwrap_document
+from .formats import (
+    Comment,
+    FieldMap,
+    document_items,
+    extract,
+    flat_columns,
+    is_encodable,
+    unwrap_document,
+)
 from .heap import fix_mmap_threshold, release_free_pages
-from .io import InputError, clip
+from .io import InputError, clip, valid_unicode
 from .jsonparse import BadLine, parse_lines
 from .keyset import KeySet
 from .labels import LABELS
@@ -48,7 +56,15 @@ from .scoring import (
     posts_table,
     score_frame,
 )
-from .sources import Chunk, Source, Unreadable, expand_inputs, open_source, read_chunks
+from .sources import (
+    Chunk,
+    Source,
+    Unreadable,
+    expand_inputs,
+    label_sources,
+    open_source,
+    read_chunks,
+)
 
 __all__ = ["CHUNK_ROWS", "ScoreSummary", "score_chunk", "score_files"]
 
@@ -106,7 +122,29 @@ class ScoreSummary:
 def _reject(source: Source, line: int, reason: str, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, str):
         raw = json.dumps(raw, ensure_ascii=False, default=str)
-    return {"source": source.name, "line": line, "reason": reason, "raw": clip(raw)}
+    # Undecodable bytes and lone surrogates cannot be written as UTF-8: shown, not lost.
+    return {"source": valid_unicode(source.name), "line": line,
+            "reason": valid_unicode(reason), "raw": valid_unicode(clip(raw))}
+
+
+#: Columns of a comment that are written out as they are read, and their roles' names.
+_ID_ROLES = {"comment_id": "id", "post_id": "post", "parent_id": "parent", "author": "author"}
+
+
+def _invalid_ids(columns: dict[str, list], source: Source) -> dict[int, str]:
+    """Position and reason of each comment whose id, post id, parent id or author is not
+    valid Unicode (it could not be written to the outputs)."""
+    bad: dict[int, str] = {}
+    for column, role in _ID_ROLES.items():
+        values = columns[column]
+        if is_encodable("".join(v for v in values if v is not None)):
+            continue
+        name = getattr(source.fields, role) if source.fmt == "flat" else None
+        what = f"field {name!r}" if name else column.replace("_", " ")
+        for k, value in enumerate(values):
+            if value is not None and k not in bad and not is_encodable(value):
+                bad[k] = f"{what}: invalid Unicode (undecodable bytes or a lone surrogate)"
+    return bad
 
 
 def _records(chunk: Chunk, rejects: list[dict]) -> tuple[list[int], list[Any], list[Any]]:
@@ -147,11 +185,18 @@ def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
     source = chunk.source
     rejects: list[dict[str, Any]] = []
     columns, lines = _comment_columns(*_records(chunk, rejects), source, rejects)
+    bad = _invalid_ids(columns, source)
+    if bad:
+        for k, reason in bad.items():
+            rejects.append(_reject(source, lines[k], reason, _text_of(chunk.raw(lines[k]))))
+        keep = [k for k in range(len(lines)) if k not in bad]
+        columns = {name: [values[k] for k in keep] for name, values in columns.items()}
+        lines = [lines[k] for k in keep]
     rejects.sort(key=lambda r: r["line"])  # parse and extraction rejects in file order
     ids = columns["comment_id"]
     given = np.fromiter((i is not None for i in ids), dtype=bool, count=len(ids))
     if not given.all():  # a synthetic id: file name, line and part of the record
-        name = source.path.name
+        name = valid_unicode(source.label or source.path.name)
         for k in np.flatnonzero(~given):
             where = columns["where"][k]
             ids[k] = f"{name}:{lines[k]}" + (f":{where.split(':')[0].replace(' ', '')}"
@@ -415,7 +460,8 @@ def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: Comment
     if out_format not in OUTPUT_FORMATS:
         raise InputError(f"unknown output format {out_format!r}; choose one of "
                          f"{', '.join(OUTPUT_FORMATS)}")
-    sources = [open_source(p, fmt, fields) for p in expand_inputs(inputs)]
+    sources = [open_source(p, fmt, fields) for p in expand_inputs(inputs, exclude=out_dir)]
+    label_sources(sources)
     model = model if model is not None else load_model(model_path)
     folder = OutputFolder(out_dir)
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
@@ -522,7 +568,7 @@ def _summary_json(summary: ScoreSummary, model: CommentModel, sources: list[Sour
                   "sha256": model.meta.get("model_sha256")},
         "commentqa_version": __version__,
         "output_format": out_format,
-        "inputs": [{"path": s.name, "container": s.container, "format": s.fmt,
+        "inputs": [{"path": valid_unicode(s.name), "container": s.container, "format": s.fmt,
                     "fields": {k: v for k, v in s.fields.roles().items() if v}
                     if s.fmt == "flat" else None} for s in sources],
         "python": sys.version.split()[0],

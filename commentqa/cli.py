@@ -49,7 +49,7 @@ def _score(args: argparse.Namespace) -> int:
                       parent=args.parent_field, author=args.author_field)
     total = None
     if not args.quiet:
-        total = sum(p.stat().st_size for p in expand_inputs(args.inputs))
+        total = sum(p.stat().st_size for p in expand_inputs(args.inputs, exclude=args.out))
     progress = Progress(total) if not args.quiet else None
     try:
         summary = score_files(args.inputs, args.out, model_path=args.model, fmt=args.format,

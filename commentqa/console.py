@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 
 def main() -> int:
@@ -12,6 +13,9 @@ def main() -> int:
     # left a batch run's peak memory 10-20 MB lower than Arrow's default, at no cost in
     # speed. A value the user set is kept.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-    from .cli import main as run
-
+    try:
+        from .cli import main as run  # a second or two of imports: Ctrl-C may come now
+    except KeyboardInterrupt:
+        print("commentqa: interrupted; no output was written", file=sys.stderr)
+        return 130
     return run()

@@ -36,6 +36,8 @@ __all__ = [
     "extract",
     "flat_columns",
     "has_field",
+    "is_encodable",
+    "json_type",
     "resolve_fields",
     "unwrap_document",
 ]
@@ -181,8 +183,13 @@ def _as_id(value: Any) -> str | None:
         return value or None
     if value is None or isinstance(value, (dict, list)) or value == "":
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as JSON spells it
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None  # NaN (pandas' missing value) or infinity: no id
+        if value.is_integer():
+            value = int(value)
     return str(value)
 
 
@@ -226,8 +233,24 @@ Extracted = list  # of Comment, or str: the reason a part was rejected
 _MISSING = object()
 
 
-def _get(record: Mapping[str, Any], name: str | None) -> Any:
+def _late_names(role: str, fields: FieldMap) -> tuple[str, ...]:
+    """Aliases of a ``role`` the file-level field map left open (none of the sampled
+    records had one), minus the names other roles use: looked for in every record."""
+    if getattr(fields, role) is not None or role == "text":
+        return ()
+    taken = set(fields.roles().values())
+    return tuple(a for a in FLAT_ALIASES[role] if a not in taken)
+
+
+def _get(record: Mapping[str, Any], name: str | None, role: str | None = None,
+         fields: FieldMap | None = None) -> Any:
     if name is None:
+        # A role absent from the sampled records may appear later (exports omit null
+        # keys: replies' parent ids come after the top-level comments).
+        if role is not None and fields is not None:
+            for alias in _late_names(role, fields):
+                if alias in record:
+                    return record[alias]
         return None
     value = record.get(name, _MISSING)
     if value is _MISSING:
@@ -244,16 +267,19 @@ def _flat(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]) 
         problem = text_problem(text, found, text_field)
         if problem:
             return [problem]
-    author = _as_id(_get(record, fields.author))
-    return [Comment(_as_id(_get(record, fields.id)),
-                    _as_id(_get(record, fields.post)) or context.get("post_id"),
-                    _as_id(_get(record, fields.parent)), author,
+    author = _as_id(_get(record, fields.author, "author", fields))
+    return [Comment(_as_id(_get(record, fields.id, "id", fields)),
+                    _as_id(_get(record, fields.post, "post", fields)) or context.get("post_id"),
+                    _as_id(_get(record, fields.parent, "parent", fields)), author,
                     _creator(record, fields, context, author), text)]
 
 
-def _values(records: list[dict], name: str | None) -> list[Any]:
-    """``_get(record, name)`` of every record."""
+def _values(records: list[dict], name: str | None, late: tuple[str, ...] = ()) -> list[Any]:
+    """``_get(record, name)`` of every record; with no ``name``, the first of the ``late``
+    aliases each record has (see :func:`_late_names`)."""
     if name is None:
+        if late:
+            return [next((r[a] for a in late if a in r), None) for r in records]
         return [None] * len(records)
     if "." not in name:  # a plain name: _get gives None for a record without it
         return [r.get(name) for r in records]
@@ -283,12 +309,12 @@ def flat_columns(records: list[dict], fields: FieldMap, context: dict[str, Any]
     strings = [t for t in texts if type(t) is str]
     joined = "".join(strings)
     if (len(strings) < len(texts) or "\x00" in joined
-            or max(map(len, strings), default=0) > MAX_TEXT_CHARS or not _encodable(joined)):
+            or max(map(len, strings), default=0) > MAX_TEXT_CHARS or not is_encodable(joined)):
         texts = list(texts)  # the detailed checks, record by record, as _flat makes them
         problems: dict[int, str] = {}
         for k, (record, text) in enumerate(zip(records, texts)):
             if not (type(text) is str and len(text) <= MAX_TEXT_CHARS and "\x00" not in text
-                    and _encodable(text)):
+                    and is_encodable(text)):
                 found, texts[k] = _lookup(record, text_field)
                 problem = text_problem(texts[k], found, text_field)
                 if problem:
@@ -300,22 +326,31 @@ def flat_columns(records: list[dict], fields: FieldMap, context: dict[str, Any]
             keep = list(range(len(records)))
     else:
         problems, keep = {}, list(range(len(records)))
-    authors = _ids(_values(records, fields.author))
-    posts = _ids(_values(records, fields.post))
+    # Roles the sampled records lacked, looked for in this chunk's records (one pass over
+    # their keys, then per record only where some record has one).
+    late: dict[str, tuple[str, ...]] = {}
+    open_roles = {role: _late_names(role, fields) for role in FLAT_ALIASES}
+    if any(open_roles.values()) and records:
+        keys = set().union(*records)
+        late = {role: tuple(a for a in names if a in keys)
+                for role, names in open_roles.items()}
+    authors = _ids(_values(records, fields.author, late.get("author", ())))
+    posts = _ids(_values(records, fields.post, late.get("post", ())))
     if context.get("post_id") is not None:
         posts = [p or context["post_id"] for p in posts]
-    creators = _values(records, fields.creator)
+    creators = _values(records, fields.creator, late.get("creator", ()))
     if not all(c is None or type(c) is bool for c in creators):
         creators = [_as_flag(c) for c in creators]
-    if fields.owner is not None or context.get("owner"):  # as in _creator
+    owner_late = late.get("owner", ())
+    if fields.owner is not None or owner_late or context.get("owner"):  # as in _creator
         default = context.get("owner")
-        owners = [_as_id(o) or default for o in _values(records, fields.owner)]
+        owners = [_as_id(o) or default for o in _values(records, fields.owner, owner_late)]
         creators = [a == o if c is None and a is not None and o else c
                     for c, a, o in zip(creators, authors, owners)]
     columns = {
-        "comment_id": _ids(_values(records, fields.id)),
+        "comment_id": _ids(_values(records, fields.id, late.get("id", ()))),
         "post_id": posts,
-        "parent_id": _ids(_values(records, fields.parent)),
+        "parent_id": _ids(_values(records, fields.parent, late.get("parent", ()))),
         "author": authors,
         "is_creator": creators,
         "text": texts,
@@ -324,7 +359,7 @@ def flat_columns(records: list[dict], fields: FieldMap, context: dict[str, Any]
     return columns, keep, sorted(problems.items())
 
 
-def _encodable(text: str) -> bool:
+def is_encodable(text: str) -> bool:
     """Whether ``text`` is valid Unicode (no lone surrogates)."""
     if text.isascii():
         return True
@@ -337,9 +372,9 @@ def _encodable(text: str) -> bool:
 
 def _creator(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any],
              author: str | None) -> bool | None:
-    creator = _as_flag(_get(record, fields.creator)) if fields.creator else None
+    creator = _as_flag(_get(record, fields.creator, "creator", fields))
     if creator is None and author is not None:
-        owner = _as_id(_get(record, fields.owner)) or context.get("owner")
+        owner = _as_id(_get(record, fields.owner, "owner", fields)) or context.get("owner")
         if owner:
             creator = author == owner
     return creator
@@ -423,10 +458,10 @@ def extract(record: Any, fmt: str, fields: FieldMap,
             context: dict[str, Any] | None = None) -> Extracted:
     """Comments of one record, each a :class:`Comment` or the reason it was rejected."""
     if not isinstance(record, Mapping):
-        return [f"expected a JSON object, got {_json_type(record)}"]
+        return [f"expected a JSON object, got {json_type(record)}"]
     return _EXTRACTORS[fmt](record, fields, context or {})
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     return {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
             type(None): "null"}.get(type(value), type(value).__name__)

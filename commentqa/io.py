@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import os
+import re
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .formats import is_encodable, json_type
 from .jsonparse import loads
 
 __all__ = [
@@ -37,6 +39,12 @@ __all__ = [
     "read_records",
     "require_field",
 ]
+
+_UMASK = os.umask(0)  # read by setting it, then put back
+os.umask(_UMASK)
+#: Permissions of an output file: what ``open`` would give it under the process's umask
+#: (a temporary file from ``mkstemp``, renamed into place, would keep 0600).
+FILE_MODE = 0o666 & ~_UMASK
 
 #: Longest raw text kept in a rejects row; longer ones are cut with a marker.
 RAW_LIMIT = 2_000
@@ -135,7 +143,8 @@ def csv_delimiter(path: Path, head: bytes) -> str:
 #: Largest CSV field read: csv's own limit (128 KiB) would reject long comments as malformed.
 CSV_FIELD_LIMIT = 16 * 1024 * 1024
 
-#: A CSV data row: (line, fields by column name, None, "") or (line, None, reason, raw text).
+#: A CSV data row: (line, fields by column name, None, ""), (line, None, reason, raw text),
+#: or (line, None, None, "") for a blank line (skipped, but counted).
 CsvRow = tuple[int, "dict[str, str] | None", "str | None", str]
 
 
@@ -154,20 +163,41 @@ def csv_table(fh: IO[bytes],
     csv.field_size_limit(CSV_FIELD_LIMIT)
     delimiter = csv_delimiter(path, fh.peek(1 << 16))
     text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    quotes = _QuoteCount()
     try:
-        reader = csv.reader(text, delimiter=delimiter)
+        reader = csv.reader(quotes.lines(text), delimiter=delimiter)
         try:
             header = next(reader, None) or []
         except csv.Error as exc:
             raise InputError(f"{path}: unreadable CSV header ({exc})") from None
-        yield header, _csv_rows(reader, header, delimiter)
+        yield header, _csv_rows(reader, header, delimiter, quotes)
     finally:
         text.detach()  # leaves fh to the caller; a dropped wrapper would close it
 
 
-def _csv_rows(reader, header: list[str], delimiter: str) -> Iterator[CsvRow]:
+class _QuoteCount:
+    """Feeds a text stream's lines to ``csv.reader``, counting the quote characters of the
+    lines read since :meth:`reset` and noticing the end of the stream."""
+
+    def __init__(self) -> None:
+        self.quotes, self.ended = 0, False
+
+    def reset(self) -> None:
+        self.quotes = 0
+
+    def lines(self, text: IO[str]) -> Iterator[str]:
+        for line in text:
+            self.quotes += line.count('"')
+            yield line
+        self.ended = True
+
+
+def _csv_rows(reader, header: list[str], delimiter: str,
+              quotes: _QuoteCount) -> Iterator[CsvRow]:
     width = len(header)
     while True:
+        first = reader.line_num + 1
+        quotes.reset()
         try:
             row = next(reader)
         except StopIteration:
@@ -175,8 +205,16 @@ def _csv_rows(reader, header: list[str], delimiter: str) -> Iterator[CsvRow]:
         except csv.Error as exc:
             yield reader.line_num, None, f"malformed CSV row: {exc}", ""
             continue
+        if quotes.ended and quotes.quotes % 2:
+            # The file ended inside a quoted cell: csv gives everything after the opening
+            # quote as that cell, so the rows it swallowed must not pass for one comment.
+            yield (first, None, f"unterminated quoted cell: a '\"' opened on line {first} is "
+                   f"never closed, so lines {first}-{reader.line_num} were read as one row",
+                   delimiter.join(row)[:RAW_LIMIT])
+            continue
         if not row:
-            continue  # a blank line
+            yield reader.line_num, None, None, ""  # a blank line
+            continue
         if len(row) != width:
             yield (reader.line_num, None, f"row has {len(row)} cells, the header has {width}",
                    delimiter.join(row)[:RAW_LIMIT])
@@ -196,11 +234,25 @@ def clip(text: str) -> str:
     return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + f"... [{len(text)} chars]"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` as writable UTF-8: an undecodable byte read with ``surrogateescape``
+    becomes U+FFFD, any other lone surrogate (a JSON ``\\ud800`` escape) its ``\\uXXXX``."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(lambda m: "\ufffd" if 0xDC80 <= ord(m[0]) <= 0xDCFF
+                          else f"\\u{ord(m[0]):04x}", text)
+
+
 def _jsonl_records(path: Path) -> Iterator[Record]:
     """Every line's record: parsed (``data`` set, not yet :func:`_checked`) or rejected."""
     src = str(path)
     with _open_binary(path) as fh:
         for n, raw_line in enumerate(fh, 1):
+            if n == 1 and raw_line.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM
+                raw_line = raw_line[3:]
             try:
                 line = raw_line.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -211,12 +263,25 @@ def _jsonl_records(path: Path) -> Iterator[Record]:
                 continue
             try:
                 data = loads(line)
-            except ValueError as exc:
-                where = (f"{exc.msg} (column {exc.colno})" if isinstance(exc, json.JSONDecodeError)
-                         else str(exc))
-                yield Record(src, n, None, f"invalid JSON: {where}", clip(line.rstrip("\n")))
+            except ValueError as exc:  # the reason ``commentqa score`` gives
+                yield Record(src, n, None, f"invalid JSON: {exc}", clip(line.rstrip("\n")))
                 continue
             yield Record(src, n, data, raw=line)
+
+
+def _array_records(path: Path) -> Iterator[Record]:
+    """Every item of a file holding one JSON array, as :func:`_jsonl_records` gives lines."""
+    from .sources import Unreadable, array_items  # sources builds on this module
+
+    src = str(path)
+    with _open_binary(path) as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape")
+        for n, item in array_items(text):
+            if isinstance(item, Unreadable):
+                yield Record(src, n, None, item.reason, clip(valid_unicode(item.raw)))
+            else:
+                raw = json.dumps(item, ensure_ascii=False)
+                yield Record(src, n, item, raw=raw)
 
 
 def _csv_records(path: Path, text_field: str) -> Iterator[Record]:
@@ -225,9 +290,12 @@ def _csv_records(path: Path, text_field: str) -> Iterator[Record]:
         if not header:
             raise InputError(f"{path}: empty file, expected a CSV header")
         if text_field not in header:
-            raise InputError(f"{path}: line 1: no column {text_field!r} (columns: "
-                             f"{', '.join(header)}); choose one with --text-field")
+            raise InputError(f"{path}: line 1: no column {text_field!r} "
+                             f"{_known(header, text_field, 'column')}; choose one with "
+                             "--text-field")
         for line, row, reason, raw in rows:
+            if row is None and reason is None:
+                continue  # a blank line
             if row is None:
                 yield Record(src, line, None, reason, raw)
             else:
@@ -237,7 +305,7 @@ def _csv_records(path: Path, text_field: str) -> Iterator[Record]:
 def _checked(rec: Record, text_field: str) -> Record:
     data = rec.data
     if not isinstance(data, dict):
-        rec.error = f"expected a JSON object, got {type(data).__name__}"
+        rec.error = f"expected a JSON object, got {json_type(data)}"
     elif text_field not in data:
         rec.error = f"field {text_field!r}: missing"
     elif data[text_field] is None:
@@ -247,8 +315,16 @@ def _checked(rec: Record, text_field: str) -> Record:
         rec.error = f"field {text_field!r}: expected a string, got {kind}"
     elif "\x00" in data[text_field]:
         rec.error = f"field {text_field!r}: contains NUL bytes"
+    elif rec.raw is not None and ("\\u" in rec.raw or not is_encodable(rec.raw)):
+        # A lone surrogate escape, or undecodable bytes of a JSON array: not writable.
+        bad = next((k for k, v in data.items()
+                    if not is_encodable(json.dumps({k: v}, ensure_ascii=False))), None)
+        if bad is not None:
+            rec.error = (f"field {valid_unicode(str(bad))!r}: invalid Unicode (undecodable "
+                         "bytes or a lone surrogate)")
     if rec.error:
         rec.raw = clip(rec.raw.rstrip("\n") if rec.raw else json.dumps(data, ensure_ascii=False))
+        rec.raw = valid_unicode(rec.raw)
         rec.data = None
     else:
         rec.raw = None
@@ -265,9 +341,17 @@ def require_field(path: str | os.PathLike, records: list[Mapping[str, Any]], nam
     has = has or (lambda record: name in record)
     if records and not any(has(r) for r in records):
         seen = list(dict.fromkeys(str(k) for r in records for k in r))
-        listed = ", ".join(seen[:20]) + (", ..." if len(seen) > 20 else "")
         raise InputError(f"{path}: no {kind} {name!r} in its first {len(records)} records "
-                         f"({kind}s: {listed}); choose one with {option}")
+                         f"{_known(seen, name, kind)}; choose one with {option}")
+
+
+def _known(names: list[str], wanted: str, kind: str) -> str:
+    """``(columns: a, b, ...)``, led by the names that differ from ``wanted`` only in case or
+    surrounding spaces (``' text'``, ``'Text'``): the likely meant ones."""
+    listed = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+    close = [n for n in names if n.strip().casefold() == wanted.strip().casefold()]
+    hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+    return f"({hint}{kind}s: {listed})"
 
 
 def read_records(path: str | os.PathLike, text_field: str = "text") -> Iterator[Record]:
@@ -281,7 +365,9 @@ def read_records(path: str | os.PathLike, text_field: str = "text") -> Iterator[
     _open_binary(path).close()  # fail early, before the first record is asked for
     if fmt != "jsonl":
         return _csv_records(path, text_field)
-    records = _jsonl_records(path)
+    with _open_binary(path) as fh:
+        array = fh.peek(4096)[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+    records = _array_records(path) if array else _jsonl_records(path)
     head = list(itertools.islice(records, _SAMPLE_RECORDS))
     try:
         require_field(path, [r.data for r in head if isinstance(r.data, dict)], text_field)
@@ -306,8 +392,13 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
     except OSError as exc:
         raise InputError(f"{parent}: cannot write there ({exc.strerror})") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
+        os.chmod(tmp, FILE_MODE)  # mkstemp's 0600 is for the temporary name only
+        with contextlib.ExitStack() as stack:
+            raw = stack.enter_context(os.fdopen(fd, "wb"))
+            if path.suffix.lower() == ".gz":
+                raw = stack.enter_context(gzip.GzipFile(filename=path.name[:-3], mode="wb",
+                                                        fileobj=raw, mtime=0))
+            yield stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
         try:
             os.replace(tmp, path)
         except OSError as exc:

@@ -17,14 +17,12 @@ from typing import IO, Any
 
 import pandas as pd
 
-from .io import InputError
+from .io import FILE_MODE, InputError
 
 __all__ = ["OUTPUT_FORMATS", "ROW_GROUP_ROWS", "OutputFolder", "TableWriter",
            "use_system_memory_pool"]
 
 OUTPUT_FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 _ARROW_TYPES = {"string": "string", "bool": "bool_", "float64": "float64", "int64": "int64"}
@@ -144,6 +142,7 @@ class OutputFolder:
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise InputError(f"{self.folder}: exists and is not a folder")
+        self._created = not self.folder.exists()  # removed again if the run fails
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, probe = tempfile.mkstemp(prefix=".commentqa-", dir=self.folder)
@@ -156,7 +155,7 @@ class OutputFolder:
     def path(self, name: str) -> Path:
         """A temporary path that :meth:`commit` will rename to ``folder/name``."""
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600; outputs are ordinary files
         os.close(fd)
         self._pending[name] = Path(tmp)
         return Path(tmp)
@@ -177,7 +176,12 @@ class OutputFolder:
         return done
 
     def abort(self) -> None:
+        """Delete the temporary files, and the folder when this run made it (and it is
+        empty): a failed run leaves things as they were."""
         for tmp in self._pending.values():
             with contextlib.suppress(OSError):
                 tmp.unlink()
         self._pending.clear()
+        if self._created:
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()

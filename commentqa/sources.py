@@ -14,6 +14,8 @@ import contextlib
 import glob
 import io
 import json
+import os
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,6 +35,7 @@ __all__ = [
     "Chunk",
     "Source",
     "Unreadable",
+    "array_items",
     "expand_inputs",
     "open_source",
     "read_chunks",
@@ -46,6 +49,9 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 #: A JSON file that is one document (not an array, not JSONL) is read whole; above this
 #: size it is refused: such exports are API pages, and a bigger one should be JSONL.
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+_FORMAT_NAMES = {"flat": "flat comment records (one comment each)",
+                 "instagram": "Instagram Graph API comments",
+                 "youtube": "YouTube commentThreads"}
 _SAMPLE_RECORDS = 20  # records read to detect a file's format and fields
 _BLOCK = 1 << 20
 #: A JSONL chunk holds about this many bytes at most (fewer lines when they are long).
@@ -69,6 +75,9 @@ class Source:
     fmt: str = "flat"
     fields: FieldMap = field(default_factory=FieldMap)
     context: dict[str, Any] = field(default_factory=dict)
+    #: What synthetic comment ids start with (``<label>:<line>``): the file name, or its
+    #: path where several inputs share a name (see :func:`label_sources`).
+    label: str = ""
 
     @property
     def name(self) -> str:
@@ -114,8 +123,8 @@ class Chunk:
         keep = [i for i, part in enumerate(parts) if part and not part.isspace()]
         items = [parts[i] for i in keep]
         if len(self.block) > MAX_LINE_BYTES:  # a line that fitted in a read may still be long
-            items = [_overlong(len(item)) if len(item) > MAX_LINE_BYTES else item
-                     for item in items]
+            items = [_overlong(len(item), _clip_bytes(item[:2_000]))
+                     if len(item) > MAX_LINE_BYTES else item for item in items]
         return Chunk(self.source, "lines", [first + i for i in keep], items,
                      self.blank + len(parts) - len(keep), self.bytes_read)
 
@@ -133,20 +142,27 @@ class Chunk:
         return self.block.split(b"\n")
 
 
-def expand_inputs(inputs: list[str]) -> list[Path]:
-    """Files named by ``inputs``: files as given, directories recursively, globs expanded."""
+def expand_inputs(inputs: list[str], exclude: str | os.PathLike | None = None) -> list[Path]:
+    """Files named by ``inputs``: files as given, directories recursively, globs expanded.
+    Files under the folder ``exclude`` (the run's own output folder) are left out of
+    directories and globs."""
+    skip = Path(exclude).resolve() if exclude is not None else None
+
+    def wanted(p: Path) -> bool:
+        return p.is_file() and (skip is None or not p.resolve().is_relative_to(skip))
+
     out: list[Path] = []
     for spec in inputs:
         path = Path(spec)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p) in _SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if _suffix(p) in _SUFFIXES and wanted(p))
             if not found:
                 raise InputError(f"{spec}: directory has no .jsonl/.json/.csv/.parquet files")
             out.extend(found)
         elif path.exists():
             out.append(path)
         elif glob.has_magic(spec):
-            found = sorted(Path(p) for p in glob.glob(spec, recursive=True) if Path(p).is_file())
+            found = sorted(Path(p) for p in glob.glob(spec, recursive=True) if wanted(Path(p)))
             if not found:
                 raise InputError(f"{spec}: no file matches this pattern")
             out.extend(found)
@@ -154,6 +170,14 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
             raise InputError(f"{spec}: no such file")
     seen: set[Path] = set()
     return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]
+
+
+def label_sources(sources: list[Source]) -> None:
+    """Give each source its :attr:`Source.label`: the file name, unless another input has
+    the same name (``a/c.jsonl``, ``b/c.jsonl``): then the path, so ids stay distinct."""
+    names = Counter(s.path.name for s in sources)
+    for source in sources:
+        source.label = source.path.name if names[source.path.name] == 1 else str(source.path)
 
 
 def _suffix(path: Path) -> str:
@@ -195,10 +219,18 @@ def open_source(path: Path, fmt: str = "auto", fields: FieldMap | None = None) -
     container = _SUFFIXES.get(_suffix(path)) or _sniff(path)
     if container == "json":
         container = _json_flavour(path)
-    source = Source(path, container, fields=fields or FieldMap())
+    elif container == "jsonl":
+        container = _jsonl_flavour(path)
+    source = Source(path, container, fields=fields or FieldMap(), label=path.name)
     sample = _sample(source)
-    source.fmt = detect_format(sample) if fmt == "auto" else fmt
+    detected = detect_format(sample)
+    if fmt != "auto" and detected != fmt and "youtube" in (fmt, detected):
+        raise InputError(f"{path}: --format {fmt}, but its records look like "
+                         f"{_FORMAT_NAMES[detected]}; leave --format out to detect it")
+    source.fmt = detected if fmt == "auto" else fmt
     if source.fmt == "flat":
+        # The records inside API pages and media documents, which are what gets scored.
+        sample = [item for record in sample for item in unwrap_document(record)[0]]
         source.fields = resolve_fields(sample, source.fields)
         records = [r for r in sample if isinstance(r, Mapping)]
         kind = "column" if source.container in ("csv", "parquet") else "field"
@@ -225,6 +257,25 @@ def _json_flavour(path: Path) -> str:
     except ValueError as exc:
         # A line nested too deeply is still a JSONL line: its records get their reasons.
         return "jsonl" if str(exc) == TOO_DEEP else "json-doc"
+    return "jsonl"
+
+
+def _jsonl_flavour(path: Path) -> str:
+    """``jsonl`` for a ``.jsonl`` file, unless its content is plainly one JSON array
+    (``json-array``: a first line that is not a whole array, or a one-line file) or one
+    pretty-printed document whose first line is a lone ``{`` (``json-doc``)."""
+    with _open(path) as fh:
+        head = fh.read(_BLOCK)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        first, _, rest = text.partition(b"\n")
+        try:
+            loads(first)
+        except ValueError as exc:  # a line nested too deeply is a bad JSONL line
+            return "jsonl" if str(exc) == TOO_DEEP else "json-array"
+        return "jsonl" if rest.strip() else "json-array"
+    if text.split(b"\n", 1)[0].strip() == b"{":
+        return "json-doc"
     return "jsonl"
 
 
@@ -260,6 +311,8 @@ def _jsonl_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
     data = bytearray()
     ends = np.zeros(0, dtype=np.int64)  # where each complete line of ``data`` ends (+1)
     with _open(source.path) as fh:
+        if fh.peek(3)[:3] == b"\xef\xbb\xbf":  # a UTF-8 BOM (Windows tools write one)
+            fh.read(3)
         while True:
             block = fh.read(_BLOCK)
             newlines = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A)
@@ -289,9 +342,10 @@ def _jsonl_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
                     stop = int(ends[-1])
                     yield Chunk(source, "block", [], [], 0, stop, _copy(data, 0, stop), first)
                     first += len(ends)
+                head = _clip_bytes(_copy(data, len(data) - partial, len(data) - partial + 2_000))
                 size, rest = _skip_line(fh, partial)
                 data, ends = bytearray(rest or b""), np.zeros(0, dtype=np.int64)
-                yield Chunk(source, "lines", [first], [_overlong(size)], 0,
+                yield Chunk(source, "lines", [first], [_overlong(size, head)], 0,
                             size + (1 if rest is not None else 0))
                 first += 1
 
@@ -302,8 +356,9 @@ def _copy(buffer: bytearray, start: int, stop: int) -> bytes:
         return bytes(view[start:stop])
 
 
-def _overlong(size: int) -> Unreadable:
-    return Unreadable(f"line is {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit")
+def _overlong(size: int, head: str = "") -> Unreadable:
+    """An overlong line, with its first 2,000 bytes as ``raw`` (the reason gives its size)."""
+    return Unreadable(f"line is {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit", head)
 
 
 def _skip_line(fh: IO[bytes], skipped: int) -> tuple[int, bytes | None]:
@@ -321,18 +376,25 @@ def _clip_bytes(raw: bytes, limit: int = 2_000) -> str:
     return raw[:limit].decode("utf-8", "replace") + ("..." if len(raw) > limit else "")
 
 
+_BLANK = object()  # a blank line among the records given to _records: counted, not kept
+
+
 def _records(source: Source, rows: Iterator[tuple[int, Any]], chunk_rows: int,
              ) -> Iterator[Chunk]:
     lines: list[int] = []
     items: list[Any] = []
+    blank = 0
     for n, item in rows:
+        if item is _BLANK:
+            blank += 1
+            continue
         lines.append(n)
         items.append(item)
         if len(items) >= chunk_rows:
-            yield Chunk(source, "records", lines, items)
-            lines, items = [], []
-    if items:
-        yield Chunk(source, "records", lines, items)
+            yield Chunk(source, "records", lines, items, blank)
+            lines, items, blank = [], [], 0
+    if items or blank:
+        yield Chunk(source, "records", lines, items, blank)
 
 
 def _doc_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
@@ -342,6 +404,8 @@ def _doc_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
                          "to read at once; export it as JSONL or a JSON array")
     with _open(source.path) as fh:
         data = fh.read()
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n"):
+        return  # an empty file holds no comment, as an empty JSONL file
     try:
         doc = loads(data.decode("utf-8", "surrogateescape"))
     except ValueError as exc:
@@ -356,10 +420,10 @@ def _doc_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
 def _array_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
     with _open(source.path) as fh:
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape")
-        yield from _records(source, _array_items(text), chunk_rows)
+        yield from _records(source, array_items(text), chunk_rows)
 
 
-def _array_items(fh: IO[str]) -> Iterator[tuple[int, Any]]:
+def array_items(fh: IO[str]) -> Iterator[tuple[int, Any]]:
     """Items of a top-level JSON array, read incrementally."""
     decoder = json.JSONDecoder()
     buf, pos, eof = "", 0, False
@@ -422,7 +486,8 @@ def _csv_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
     with _open(source.path) as fh, csv_table(fh, source.path) as (header, rows):
         if not header:
             return
-        records = ((line, row if row is not None else Unreadable(reason, raw))
+        records = ((line, row if row is not None else
+                    _BLANK if reason is None else Unreadable(reason, raw))
                    for line, row, reason, raw in rows)
         yield from _records(source, records, chunk_rows)
 

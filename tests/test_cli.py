@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -201,3 +202,35 @@ def test_executable_gives_arrow_the_system_allocator_unless_told_otherwise(given
                           env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == expected
+
+
+def test_classify_keeps_gold_labels_and_rejects_unwritable_text(tmp_path):
+    src = tmp_path / "gold.jsonl"
+    src.write_text('{"text": "fine", "note": "x\\ud800"}\n'
+                   '{"text": "where is this from?", "label": "spam", "p_spam": 1}\n',
+                   encoding="utf-8")
+    out = tmp_path / "labeled.jsonl.gz"
+    result = run("classify", str(src), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    [row] = [json.loads(line) for line in gzip.decompress(out.read_bytes()).splitlines()]
+    assert (row["input_label"], row["input_p_spam"], row["label"]) == ("spam", 1, "question")
+    assert list(row)[:3] == ["text", "input_label", "input_p_spam"]
+    [reject] = [json.loads(x) for x in Path(f"{out}.rejects.jsonl").read_text().splitlines()]
+    assert reject["line"] == 1 and reject["reason"] == (
+        "field 'note': invalid Unicode (undecodable bytes or a lone surrogate)")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's 0600
+
+
+def test_classify_reads_json_arrays_and_a_bom(tmp_path):
+    array = tmp_path / "a.json"
+    array.write_text(json.dumps([{"text": "price?"}, {"text": "wow"}, [1]]), encoding="utf-8")
+    result = run("classify", str(array))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(x)["text"] for x in result.stdout.splitlines()] == ["price?", "wow"]
+    assert "a.json:3: expected a JSON object, got array" in result.stderr
+    bom = tmp_path / "b.jsonl"
+    bom.write_bytes(b'\xef\xbb\xbf{"text": "first"}\n')
+    result = run("classify", str(bom))
+    assert result.returncode == 0 and json.loads(result.stdout)["text"] == "first"
