@@ -45,6 +45,7 @@ os.umask(_UMASK)
 #: Permissions of an output file: what ``open`` would give it under the process's umask
 #: (a temporary file from ``mkstemp``, renamed into place, would keep 0600).
 FILE_MODE = 0o666 & ~_UMASK
+DIR_MODE = 0o777 & ~_UMASK  # the same for a folder
 
 #: Longest raw text kept in a rejects row; longer ones are cut with a marker.
 RAW_LIMIT = 2_000

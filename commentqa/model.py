@@ -222,6 +222,11 @@ class CommentModel:
         return CommentFeaturizer.from_pipeline(self.pipeline)
 
     @cached_property
+    def _feature_names(self) -> np.ndarray:
+        """Names of the pipeline's feature columns (built once: 100,000 strings)."""
+        return self.pipeline.named_steps["features"].get_feature_names_out()
+
+    @cached_property
     def _memo(self) -> _ProbaMemo:
         return _ProbaMemo(len(LABELS), MEMO_TEXTS)
 
@@ -236,7 +241,8 @@ class CommentModel:
         self.pipeline  # noqa: B018 - load it: a pickle must not depend on a folder's files
         state = self.__dict__.copy()
         state["_load_pipeline"] = None
-        for memo in ("_featurizer", "_head", "_memo", "_score_lock"):  # rebuilt on use
+        for memo in ("_featurizer", "_head", "_memo", "_feature_names",
+                     "_score_lock"):  # rebuilt on use
             state.pop(memo, None)
         return state
 
@@ -251,18 +257,21 @@ class CommentModel:
         feature's value times its weight for the predicted label minus its mean weight
         over all labels (the linear model's logit share).
         """
+        if not isinstance(top, int) or top < 1:
+            raise ValueError(f"top must be a positive integer, got {top!r}")
         label = self.classify(text).label
         prep = self.pipeline.named_steps["prepare"]
         features = self.pipeline.named_steps["features"]
         calibrated = self.pipeline.named_steps["classifier"]
         linear = calibrated.calibrated_classifiers_[0].estimator
-        x = features.transform(prep.transform([text])).tocsr()
+        with self._score_lock:  # the transformers' memos grow as predicting's do
+            x = features.transform(prep.transform([text])).tocsr()
         # the coefficient rows follow the calibrated classifier's classes (temperature
         # scaling fits the regression on their codes, 0 to k-1, in that order)
         classes = [str(c) for c in calibrated.classes_]
         coef = linear.coef_
         weights = coef[classes.index(label)] - coef.mean(axis=0)
-        names = features.get_feature_names_out()
+        names = self._feature_names
         contrib = x.data * weights[x.indices]
         order = np.argsort(-contrib)[:top]
         return [(str(names[x.indices[i]]), float(contrib[i])) for i in order if contrib[i] > 0]

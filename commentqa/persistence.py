@@ -13,8 +13,12 @@ the pipeline is asked for, checking the file again first.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import re
+import shutil
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .compiled import COMPILED_FILE, compile_pipeline, load_compiled, save_compiled
+from .io import DIR_MODE, InputError
 from .labels import LABELS
 from .model import CommentModel
 
@@ -39,6 +44,8 @@ __all__ = [
 
 #: Folder name of the model shipped with the package.
 DEFAULT_MODEL = "commentqa-multi-v1.3.0"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.]+)*\Z")
 MODEL_FILE = "model.joblib"
 META_FILE = "meta.json"
 #: Libraries whose versions are recorded and checked: the pickle depends on them.
@@ -93,11 +100,50 @@ def default_model_path() -> Path:
 
 def save_model(pipeline: Pipeline, directory: str | os.PathLike, *, name: str, version: str,
                extra_meta: dict | None = None, overwrite: bool = False) -> Path:
-    """Write ``pipeline`` and its metadata to ``directory/<name>-v<version>/``."""
+    """Write ``pipeline`` and its metadata to ``directory/<name>-v<version>/``.
+
+    ``pipeline`` must be a fitted scikit-learn pipeline whose classes are the commentqa
+    labels (what :func:`load_model` accepts); ``name`` and ``version`` become one folder name.
+    The folder appears whole or not at all (written beside it, then renamed).
+    """
+    from sklearn.pipeline import Pipeline
+
+    check_name(name, version)
+    classes = getattr(pipeline, "classes_", None)
+    if not isinstance(pipeline, Pipeline) or classes is None:
+        raise ValueError("save_model expects a fitted scikit-learn Pipeline (fit it first; "
+                         f"got {type(pipeline).__name__})")
+    if sorted(map(str, classes)) != sorted(LABELS):
+        raise ValueError(f"the pipeline's classes {[str(c) for c in classes]} are not the "
+                         f"commentqa labels {list(LABELS)}")
     target = Path(directory) / f"{name}-v{version}"
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; model versions are never overwritten")
-    target.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        _write_model(pipeline, staging, name, version, extra_meta)
+        if target.exists():  # overwrite=True
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def check_name(name: str, version: str) -> None:
+    """Raise :class:`~commentqa.io.InputError` (a ValueError) unless ``name`` and
+    ``version`` make a safe folder name."""
+    if not (isinstance(name, str) and _NAME.match(name)):
+        raise InputError(f"model name {name!r}: use letters, digits, '.', '_' and '-', "
+                         "starting with a letter or digit")
+    if not (isinstance(version, str) and _VERSION.match(version)):
+        raise InputError(f"version {version!r} is not a semantic version such as 1.0.0")
+
+
+def _write_model(pipeline: Pipeline, target: Path, name: str, version: str,
+                 extra_meta: dict | None) -> None:
     import joblib
 
     model_path = target / MODEL_FILE
@@ -115,7 +161,7 @@ def save_model(pipeline: Pipeline, directory: str | os.PathLike, *, name: str, v
     }
     (target / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n",
                                     encoding="utf-8")
-    return target
+    os.chmod(target, DIR_MODE)  # mkdtemp's 0700 was for staging only
 
 
 def compile_model_file(pipeline: Pipeline, folder: Path) -> dict[str, str]:
@@ -137,11 +183,27 @@ def _read_meta(folder: Path) -> dict:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelLoadError(f"{meta_path} is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ModelLoadError(f"{meta_path}: expected a JSON object")
     for key in ("model_sha256", "labels", "libraries"):
         if key not in meta:
             raise ModelLoadError(f"{meta_path} lacks the field {key!r}")
-    if list(meta["labels"]) != list(LABELS):
+    if not isinstance(meta["labels"], list) or meta["labels"] != list(LABELS):
         raise ModelLoadError(f"{meta_path}: labels {meta['labels']} are not {list(LABELS)}")
+    libraries = meta["libraries"]
+    if not (isinstance(libraries, dict) and all(isinstance(v, str) for v in libraries.values())):
+        raise ModelLoadError(f"{meta_path}: 'libraries' must map library names to version "
+                             "strings")
+    for key, required in (("model_sha256", True), ("compiled_sha256", False),
+                          ("model_file", False), ("compiled_file", False)):
+        value = meta.get(key)
+        if (required or value is not None) and not (isinstance(value, str) and value):
+            raise ModelLoadError(f"{meta_path}: {key!r} must be a non-empty string")
+    for key in ("model_file", "compiled_file"):  # file names inside the folder, no paths
+        name = meta.get(key)
+        if name is not None and Path(name).name != name:
+            raise ModelLoadError(f"{meta_path}: {key!r} must be a file name in the folder, "
+                                 f"got {name!r}")
     return meta
 
 
@@ -206,8 +268,18 @@ def _unpickle(model_path: Path, sha256: str, folder: Path) -> Pipeline:
     import joblib
     from sklearn.pipeline import Pipeline
 
-    _check_file(model_path, sha256, folder)
-    pipeline = joblib.load(model_path)
+    # The bytes hashed are the bytes unpickled: a file swapped after the check is not read.
+    try:
+        data = model_path.read_bytes()
+    except OSError as exc:
+        raise ModelLoadError(f"{model_path}: cannot read ({exc.strerror})") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise ModelLoadError(
+            f"refusing to load {model_path}: its SHA-256 {actual[:16]}... does not match "
+            f"{sha256[:16] or 'none'}... recorded in {folder / META_FILE}; the file was "
+            "modified or replaced")
+    pipeline = joblib.load(io.BytesIO(data))
     if not isinstance(pipeline, Pipeline) or not hasattr(pipeline, "classes_"):
         raise ModelLoadError(f"{model_path} does not hold a fitted commentqa pipeline")
     return pipeline

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -9,7 +10,19 @@ from sklearn.pipeline import Pipeline
 from .features import CHAR_NGRAMS, WORD_NGRAMS, CommentPreparer, build_features
 from .linear import DEFAULT_CALIBRATION
 
-__all__ = ["build_pipeline"]
+__all__ = ["LabelArrayCalibratedCV", "build_pipeline"]
+
+
+class LabelArrayCalibratedCV(CalibratedClassifierCV):
+    """scikit-learn's ``CalibratedClassifierCV``, fitted on the labels as an array.
+
+    Its temperature scaling reads ``y[0]``: with a pandas Series whose index has no 0 (a
+    cross-validation fold of a frame's column, as ``GridSearchCV`` passes) that is a
+    ``KeyError``, and every such fold failed. Parameters and behaviour are otherwise its own.
+    """
+
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        return super().fit(X, np.asarray(y), sample_weight=sample_weight, **fit_params)
 
 
 def build_pipeline(*, C: float = 4.0, calibration: str = DEFAULT_CALIBRATION,
@@ -33,7 +46,7 @@ def build_pipeline(*, C: float = 4.0, calibration: str = DEFAULT_CALIBRATION,
             ("prepare", CommentPreparer()),
             ("features", build_features(word_ngrams=word_ngrams, char_ngrams=char_ngrams,
                                         min_df=min_df)),
-            ("classifier", CalibratedClassifierCV(linear, method=calibration,
+            ("classifier", LabelArrayCalibratedCV(linear, method=calibration,
                                                   cv=calibration_cv, ensemble=False)),
         ]
     )

@@ -65,6 +65,7 @@ class EmojiComponent:
     def __init__(self, name: str, *, merge_spans: bool, prefix: str):
         self.name, self.merge_spans, self.prefix = name, merge_spans, prefix
         _register(prefix, ("is_emoji", "emoji_name"))
+        _register_doc_getters(prefix)
 
     def __call__(self, doc: Doc) -> Doc:
         if doc.text.isascii():
@@ -93,6 +94,7 @@ class SocialComponent:
     def __init__(self, name: str, *, merge_spans: bool, prefix: str):
         self.name, self.merge_spans, self.prefix = name, merge_spans, prefix
         _register(prefix, ("is_mention", "is_hashtag", "is_url"))
+        _register_doc_getters(prefix)
 
     def __call__(self, doc: Doc) -> Doc:
         if self.merge_spans and "#" in doc.text:
@@ -120,6 +122,7 @@ class CuesComponent:
     def __init__(self, name: str, *, prefix: str):
         self.name, self.prefix = name, prefix
         _register(prefix, ("is_question_cue", "is_request_cue", "is_elongated", "is_all_caps"))
+        _register_doc_getters(prefix)
 
     def __call__(self, doc: Doc) -> Doc:
         p = self.prefix

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import collections
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ from .labeled import LabeledComments
 from .labels import LABELS
 from .linear import CALIBRATIONS, DEFAULT_CALIBRATION
 from .model_card import write_model_card
-from .persistence import files_sha256, load_model, save_model
+from .persistence import check_name, files_sha256, load_model, save_model
 
 __all__ = ["CALIBRATIONS", "CHAR_NGRAMS", "DEFAULT_CALIBRATION", "DEFAULT_EMOJI_RATE",
            "MAX_WORD_NGRAM", "MIN_ROWS_PER_LABEL", "WORD_NGRAMS", "TrainingData", "TrainingResult",
@@ -33,6 +32,8 @@ __all__ = ["CALIBRATIONS", "CHAR_NGRAMS", "DEFAULT_CALIBRATION", "DEFAULT_EMOJI_
 #: Fewest rows a label needs: the outer folds and the calibration's own five folds each
 #: need a few of every label in training.
 MIN_ROWS_PER_LABEL = 10
+#: Folds of the probability calibration inside every fit (``build_pipeline``'s default).
+CALIBRATION_FOLDS = 5
 #: Smaller language groups get too noisy a macro-F1 to report.
 MIN_LANG_ROWS = 30
 #: The inverse L2 strength the shipped model uses (chosen by grouped CV on its corpus).
@@ -43,8 +44,6 @@ DEFAULT_C = 16.0
 DEFAULT_EMOJI_RATE = 1.0
 #: The labels in the order scikit-learn's classifiers and metrics put them in.
 _SORTED_LABELS = sorted(LABELS)
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
-_VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.]+)*\Z")
 
 
 @dataclass
@@ -125,10 +124,32 @@ class TrainingData:
             raise InputError(
                 f"{', '.join(self.sources)}: every label needs at least {MIN_ROWS_PER_LABEL} "
                 f"rows to train and calibrate a model; too few: {', '.join(short)}")
+        if folds and folds > len(self.gold):
+            raise InputError(f"--folds {folds}: more folds than the {len(self.gold)} rows")
         if folds and self.groups and len(set(self.groups)) < folds:
             raise InputError(f"{len(set(self.groups))} groups are too few for {folds}-fold "
                              "cross-validation by group; use fewer --folds or another "
                              "--group-field")
+        if folds:
+            self._check_training_parts(folds)
+
+    def _check_training_parts(self, folds: int) -> None:
+        """Each cross-validation training part must hold enough rows of every label for the
+        calibration's own folds; by group, a label in few groups may not."""
+        splitter, _ = _folds(folds, self.groups or None, 0)
+        gold = np.asarray(self.gold)
+        for k, (train, _) in enumerate(splitter.split(gold, gold, self.groups or None), 1):
+            counts = collections.Counter(gold[train].tolist())
+            short = [label for label in LABELS if counts[label] < CALIBRATION_FOLDS]
+            if short:
+                label = short[0]
+                groups = {g for g, y in zip(self.groups, gold.tolist()) if y == label}
+                spread = f" (its rows sit in {len(groups)} groups)" if self.groups else ""
+                raise InputError(
+                    f"fold {k} of {folds}: its training part has {counts[label]} {label!r} "
+                    f"rows{spread}, and calibrating needs {CALIBRATION_FOLDS}; use fewer "
+                    "--folds" + (" or a --group-field that spreads the labels"
+                                 if self.groups else ""))
 
 
 def _folds(folds: int, groups: Sequence[str] | None, seed: int):
@@ -277,19 +298,12 @@ class TrainingResult:
     cross_validation: dict | None
 
 
-def check_name(name: str, version: str) -> None:
-    """Raise :class:`InputError` unless ``name`` and ``version`` make a safe folder name."""
-    if not _NAME.match(name):
-        raise InputError(f"model name {name!r}: use letters, digits, '.', '_' and '-', "
-                         "starting with a letter or digit")
-    if not _VERSION.match(version):
-        raise InputError(f"version {version!r} is not a semantic version such as 1.0.0")
-
-
 def parse_ngram_range(text: str) -> tuple[int, int]:
     """``"2-5"`` -> ``(2, 5)`` (``"3"`` -> ``(3, 3)``); ValueError unless 1 <= low <= high."""
-    low, _, high = text.partition("-")
+    low, dash, high = text.partition("-")
     try:
+        if dash and not high:
+            raise ValueError
         lo, hi = int(low), int(high or low)
     except ValueError:
         raise ValueError(f"expected LOW-HIGH such as 2-5, got {text!r}") from None
@@ -351,6 +365,9 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         raise InputError("choosing among several C needs cross-validation (--folds 2 or more)")
     ngrams = check_ngram_ranges(word_ngrams, char_ngrams)
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: exists and is not a folder; --out names the folder "
+                         "that receives the model")
     target = out_dir / f"{name}-v{version}"
     if target.exists():
         raise InputError(f"{target} exists; model versions are never overwritten, choose "

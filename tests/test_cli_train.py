@@ -144,6 +144,7 @@ def test_an_existing_version_is_never_overwritten(trained):
      "12 groups are too few for 13-fold"),
     (("--version", "1.0.0", "--word-ngrams", "1-3"),
      "the fast prediction path reads word n-grams of up to 2 words"),
+    (("--version", "1.0.0", "--folds", "500"), "--folds 500: more folds than the 180 rows"),
 ])
 def test_user_mistakes_are_one_line_errors(tmp_path, capsys, args, message):
     data = tmp_path / "mine.jsonl"
@@ -206,7 +207,8 @@ def test_an_output_that_is_a_file_is_a_one_line_error(tmp_path):
     result = run("train", str(data), "--version", "1.0.0", "--out", str(blocker),
                  "--folds", "0", "--C", "1")
     assert result.returncode == 2
-    assert "cannot write the model there" in result.stderr
+    assert "exists and is not a folder" in result.stderr  # said before any fitting
+    assert "cross-validating" not in result.stderr and "fitting" not in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -320,3 +322,26 @@ def test_calibration_reaches_the_fit_the_record_and_the_compiled_arrays(tmp_path
     assert model.pipeline.named_steps["classifier"].method == calibration
     card = (target / "README.md").read_text(encoding="utf-8")
     assert card_says in card and "log loss" in card
+
+
+def test_grouped_folds_that_starve_a_label_are_one_line(tmp_path, capsys):
+    """Spam in two posts only: some training part of 5 folds by post holds too little."""
+    rows = _labeled_rows()
+    spam = [r for r in rows if r["label"].lower() == "spam"]
+    for i, r in enumerate(spam):
+        r["post"] = "spam-a" if i < len(spam) - 3 else "spam-b"
+    data = tmp_path / "mine.jsonl"
+    _write(data, rows)
+    code = cli.main(["train", str(data), "--out", str(tmp_path / "models"), "--version",
+                     "1.0.0", "--group-field", "post", "--folds", "5", "--jobs", "1"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("commentqa: error: fold ") and "'spam' rows (its rows sit in 2 " \
+        "groups), and calibrating needs 5" in err
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+@pytest.mark.parametrize("text", ["2-", "-", "a-b", "0-2", "5-2"])
+def test_ngram_range_text_needs_both_ends(text):
+    with pytest.raises(ValueError, match="expected"):
+        training.parse_ngram_range(text)

@@ -92,6 +92,19 @@ def test_usable_inside_grid_search(small_training_set):
     assert 0.0 < search.best_score_ <= 1.0
 
 
+def test_grid_search_on_a_frame_column(small_training_set):
+    """As the README shows it, with a pandas frame: folds are Series without index 0."""
+    import pandas as pd
+
+    texts, labels = small_training_set
+    frame = pd.DataFrame({"text": texts, "label": labels}).sample(frac=1.0, random_state=0)
+    search = GridSearchCV(build_pipeline(calibration_cv=2),
+                          {"classifier__estimator__C": [0.5, 4.0]}, cv=3, scoring="f1_macro",
+                          error_score="raise")
+    search.fit(frame["text"], frame["label"])
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
 def test_temperature_calibration_keeps_the_regressions_decision(small_training_set):
     texts, labels = small_training_set
     pipe = build_pipeline(calibration="temperature", calibration_cv=2).fit(texts, labels)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -100,3 +101,59 @@ def test_save_never_overwrites_a_version(model, tmp_path):
         commentqa.save_model(model.pipeline, tmp_path, name="t", version="1.0.0")
     again = commentqa.load_model(tmp_path / "t-v1.0.0")
     assert again.predict(["wow"]) == model.predict(["wow"])
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("libraries", "x", "'libraries' must map library names to version strings"),
+    ("libraries", None, "'libraries' must map"),
+    ("libraries", {"numpy": 2}, "'libraries' must map"),
+    ("labels", None, "labels None are not"),
+    ("model_sha256", 123, "'model_sha256' must be a non-empty string"),
+    ("model_sha256", None, "'model_sha256' must be a non-empty string"),
+    ("model_file", 5, "'model_file' must be a non-empty string"),
+    ("compiled_file", 5, "'compiled_file' must be a non-empty string"),
+    ("model_file", "../other/model.joblib", "'model_file' must be a file name in the folder"),
+])
+def test_malformed_meta_fields_are_a_model_load_error(model_copy, field, value, message):
+    meta = json.loads((model_copy / "meta.json").read_text())
+    meta[field] = value
+    (model_copy / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match=re.escape(message)):
+        commentqa.load_model(model_copy)
+
+
+def test_save_model_refuses_what_load_model_would_refuse(model, tmp_path):
+    unfitted = commentqa.build_pipeline()
+    with pytest.raises(ValueError, match="expects a fitted scikit-learn Pipeline"):
+        commentqa.save_model(unfitted, tmp_path, name="u", version="1.0.0")
+    with pytest.raises(ValueError, match="expects a fitted scikit-learn Pipeline"):
+        commentqa.save_model(model, tmp_path, name="obj", version="1.0.0")  # not the pipeline
+    with pytest.raises(ValueError, match=re.escape("model name '../escape'")):
+        commentqa.save_model(model.pipeline, tmp_path, name="../escape", version="1.0.0")
+    with pytest.raises(ValueError, match="not a semantic version"):
+        commentqa.save_model(model.pipeline, tmp_path, name="m", version="one")
+    assert list(tmp_path.iterdir()) == []  # nothing written, no version used up
+
+
+def test_save_model_refuses_other_classes(small_training_set, tmp_path):
+    texts, labels = small_training_set
+    keep = [i for i, y in enumerate(labels) if y != "spam"]
+    three = commentqa.build_pipeline(calibration_cv=2).fit(
+        [texts[i] for i in keep], [labels[i] for i in keep])
+    with pytest.raises(ValueError, match="are not the commentqa labels"):
+        commentqa.save_model(three, tmp_path, name="three", version="1.0.0")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_explain_is_safe_to_share_between_threads(model_copy):
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = commentqa.load_model(model_copy)
+    texts = [f"comment {i}: where did you get the {w} one? {i * 7}"
+             for i, w in enumerate(["blue", "red", "green", "tiny", "huge", "matte"] * 20)]
+    alone = [commentqa.load_model(model_copy).explain(t) for t in texts[:6]]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(shared.explain, texts))
+    assert [shared.explain(t) for t in texts[:6]] == alone
+    with pytest.raises(ValueError, match="top must be a positive integer"):
+        shared.explain("wow", top=0)

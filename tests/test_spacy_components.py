@@ -88,3 +88,13 @@ def test_attribute_prefix_is_configurable():
     custom.add_pipe("commentqa_emoji", config={"prefix": "cq"})
     doc = custom("hi 🔥")
     assert doc[1]._.cq_is_emoji and doc[1]._.cq_emoji_name == "fire"
+
+
+def test_a_prefix_renames_the_doc_signals_too():
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("commentqa_emoji", config={"prefix": "cqx"})
+    doc = nlp("so pretty 😍")
+    assert doc._.cqx_signals == doc._.commentqa_signals
+    assert any(t._.cqx_is_emoji for t in doc)
