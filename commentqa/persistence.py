@@ -108,7 +108,10 @@ def save_model(pipeline: Pipeline, directory: str | os.PathLike, *, name: str, v
     """
     from sklearn.pipeline import Pipeline
 
-    check_name(name, version)
+    for what, part in (("name", name), ("version", version)):
+        if not (isinstance(part, str) and _NAME.match(part)):
+            raise InputError(f"model {what} {part!r}: use letters, digits, '.', '_' and '-', "
+                             "starting with a letter or digit (it becomes a folder name)")
     classes = getattr(pipeline, "classes_", None)
     if not isinstance(pipeline, Pipeline) or classes is None:
         raise ValueError("save_model expects a fitted scikit-learn Pipeline (fit it first; "
