@@ -12,7 +12,7 @@ from .annotate import classify_file
 from .batch import CHUNK_ROWS, score_files
 from .evaluation import evaluate_models
 from .formats import FORMATS, FieldMap
-from .io import InputError, atomic_output
+from .io import InputError, atomic_output, check_output_path
 from .labeled import read_labeled
 from .labels import LABELS
 from .outputs import OUTPUT_FORMATS
@@ -64,6 +64,8 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if args.json:
+        check_output_path(args.json)  # before the scoring, not after it
     data = read_labeled(args.input, args.text_field, args.label_field)
     given = args.model or ["default"]
     models = [load_model(None if m == "default" else m) for m in given]

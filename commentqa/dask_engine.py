@@ -154,9 +154,10 @@ def score_comments(comments: dd.DataFrame,
     ``model``: None for the shipped model, or a model folder's path, which every worker loads
     itself (a path they all see, such as shared storage); the graph carries only the path and
     the model's SHA-256, checked on each worker. A loaded :class:`CommentModel` travels inside
-    the graph instead (a few MB, once per worker). The model is loaded and verified here first,
-    so a bad path fails now, not on the cluster. Rows that cannot be scored keep a null label
-    and say why in :data:`REJECT_COLUMN`: every input row is in the output.
+    the graph instead (about 26 MB for the shipped model, once per worker). The model is
+    loaded and verified here first, so a bad path fails now, not on the cluster. Rows that
+    cannot be scored keep a null label and say why in :data:`REJECT_COLUMN`: every input row
+    is in the output.
     """
     import dask
 

@@ -31,6 +31,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "Comment",
     "FieldMap",
+    "as_flag",
     "detect_format",
     "document_items",
     "extract",
@@ -193,7 +194,9 @@ def _as_id(value: Any) -> str | None:
     return str(value)
 
 
-def _as_flag(value: Any) -> bool | None:
+def as_flag(value: Any) -> bool | None:
+    """A yes/no field as exports write it (``True``, ``1``, ``"true"``, ``"yes"``, ``"f"``,
+    ``"0"``...); None when it says neither."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
@@ -340,7 +343,7 @@ def flat_columns(records: list[dict], fields: FieldMap, context: dict[str, Any]
         posts = [p or context["post_id"] for p in posts]
     creators = _values(records, fields.creator, late.get("creator", ()))
     if not all(c is None or type(c) is bool for c in creators):
-        creators = [_as_flag(c) for c in creators]
+        creators = [as_flag(c) for c in creators]
     owner_late = late.get("owner", ())
     if fields.owner is not None or owner_late or context.get("owner"):  # as in _creator
         default = context.get("owner")
@@ -372,7 +375,7 @@ def is_encodable(text: str) -> bool:
 
 def _creator(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any],
              author: str | None) -> bool | None:
-    creator = _as_flag(_get(record, fields.creator, "creator", fields))
+    creator = as_flag(_get(record, fields.creator, "creator", fields))
     if creator is None and author is not None:
         owner = _as_id(_get(record, fields.owner, "owner", fields)) or context.get("owner")
         if owner:

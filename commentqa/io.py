@@ -379,15 +379,23 @@ def read_records(path: str | os.PathLike, text_field: str = "text") -> Iterator[
             for r in itertools.chain(head, records))
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
-    """Write to a temporary file beside ``path``; rename it into place only on success."""
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Raise :class:`InputError` unless ``path`` can name an output file (its folder
+    exists, it is not a folder); its folder. Commands call it before their work."""
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"{parent}: output folder does not exist")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a file name")
+    return parent
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
+    """Write to a temporary file beside ``path``; rename it into place only on success."""
+    path = Path(path)
+    parent = check_output_path(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
     except OSError as exc:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .formats import as_flag
 from .labels import LABELS
 from .model import CommentModel
 from .resonance import post_scores
@@ -111,9 +112,18 @@ def label_codes(labels: pd.Series) -> np.ndarray:
 
 
 def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A yes/no column as booleans (missing: no). Text such as ``"false"`` is read as the
+    batch scorer reads it, not as a non-empty string: Dask turns object columns into
+    strings, and CSV readers give text."""
     if column not in frame:
         return np.zeros(len(frame), dtype=bool)
-    return frame[column].fillna(False).to_numpy(dtype=bool)
+    values = frame[column]
+    if values.dtype == bool:
+        return values.to_numpy()
+    items = values.tolist()
+    if set(map(type, items)) <= {bool, type(None)}:
+        return np.fromiter((v is True for v in items), dtype=bool, count=len(items))
+    return np.fromiter((as_flag(v) is True for v in items), dtype=bool, count=len(items))
 
 
 @dataclass

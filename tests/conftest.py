@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -45,3 +46,11 @@ def corpus_dir() -> Path:
     if not (CORPUS / "dev_labels.jsonl").is_file():
         pytest.skip("../shared/corpus is absent")
     return CORPUS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread():
+    """Fits run with one BLAS thread, as ``commentqa train`` runs them: on a loaded 2-core
+    machine, BLAS threads fighting over the cores made a 100-row fit take minutes."""
+    with threadpool_limits(limits=1):
+        yield

@@ -74,9 +74,12 @@ def test_evaluate_user_mistakes_are_one_line_errors(tmp_path):
     for args, message in (((str(data),), "no row with a text and a label"),
                           ((str(tmp_path / "missing.jsonl"),), "missing.jsonl"),
                           ((str(FIXTURES / "labeled_comments.jsonl"), "--model", str(tmp_path)),
-                           str(tmp_path))):
+                           str(tmp_path)),
+                          ((str(FIXTURES / "labeled_comments.jsonl"), "--json",
+                            str(tmp_path / "no" / "f.json")), "output folder does not exist")):
         result = run("evaluate", *args)
         assert result.returncode == 2
+        assert result.stdout == ""  # refused before any scoring or report
         assert result.stderr.startswith("commentqa: error:") and message in result.stderr
         assert "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1

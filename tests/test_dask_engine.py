@@ -145,3 +145,21 @@ def test_the_shipped_model_travels_as_a_reference_and_is_checked(model, fixture_
         _load_reference(None, "0" * 64)
     with pytest.raises(ModelLoadError, match="not found"):
         score_comments(dd.from_pandas(fixture_frame, npartitions=2), "/no/such/model")
+
+
+def test_yes_no_columns_as_text_count_as_the_batch_scorer_counts_them(tmp_path, model):
+    """Dask's string conversion (and CSV readers) give ``"false"``: not a creator comment."""
+    frame = pd.DataFrame({"comment_id": ["1", "2", "3", "4"], "post_id": ["p"] * 4,
+                          "text": ["where is this from?", "love it", "thanks!", "wow"],
+                          "author": ["a", "b", "creator", "c"],
+                          "parent_id": [None, None, "1", None],
+                          "is_creator": ["false", "False", "true", None]})
+    src = tmp_path / "c.csv"
+    frame.to_csv(src, index=False)
+    score_files([str(src)], tmp_path / "o", model=model, jobs=1)
+    cli_posts = read(tmp_path / "o", "posts", "parquet")
+    assert cli_posts.loc[0, "creator_comments"] == 1
+    posts = score_posts(score_comments(dd.from_pandas(frame, npartitions=2), model)).compute()
+    pd.testing.assert_frame_equal(posts.reset_index(drop=True), cli_posts, check_dtype=False)
+    [core] = PostTally.from_scored(score_frame(model, frame)).posts().to_dict("records")
+    assert core["creator_comments"] == 1 and core["top_level"] == 3
