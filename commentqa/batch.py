@@ -11,6 +11,7 @@ rows_scored + rows_rejected`` is checked before anything is committed.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import multiprocessing
@@ -23,6 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -464,7 +466,9 @@ def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: Comment
     label_sources(sources)
     model = model if model is not None else load_model(model_path)
     folder = OutputFolder(out_dir)
-    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    # More workers than cores only contend (and each holds a model): at most one a core.
+    cores = os.cpu_count() or 1
+    jobs = max(1, min(jobs, cores) if jobs is not None else cores)
     if steady_heap:
         use_system_memory_pool()
     summary = ScoreSummary()
@@ -477,6 +481,11 @@ def score_files(inputs: list[str], out_dir: str | os.PathLike, *, model: Comment
     summary.seconds = time.perf_counter() - start
     folder.write_json("summary.json", _summary_json(summary, model, sources, out_format))
     summary.outputs = folder.commit()
+    for other in OUTPUT_FORMATS:  # an earlier run's tables in another format would mislead
+        if other != out_format:
+            for name in ("comments", "posts"):
+                with contextlib.suppress(FileNotFoundError):
+                    (Path(out_dir) / f"{name}.{other}").unlink()
     return summary
 
 

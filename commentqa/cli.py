@@ -37,7 +37,7 @@ EXIT_USAGE = 2  # bad input, output or model: the user can fix it
 
 
 def _classify(args: argparse.Namespace) -> int:
-    model = load_model(args.model)
+    model = load_model(None if args.model == "default" else args.model)
     report = classify_file(args.input, args.out, model, text_field=args.text_field)
     if not args.quiet:
         print(report.summary(), file=sys.stderr)
@@ -52,7 +52,8 @@ def _score(args: argparse.Namespace) -> int:
         total = sum(p.stat().st_size for p in expand_inputs(args.inputs, exclude=args.out))
     progress = Progress(total) if not args.quiet else None
     try:
-        summary = score_files(args.inputs, args.out, model_path=args.model, fmt=args.format,
+        model_path = None if args.model == "default" else args.model  # as evaluate reads it
+        summary = score_files(args.inputs, args.out, model_path=model_path, fmt=args.format,
                               fields=fields, out_format=args.format_out, jobs=args.jobs,
                               chunk_rows=args.chunk_rows, progress=progress, steady_heap=True)
     finally:
@@ -124,7 +125,10 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _positive(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
     return number

@@ -80,6 +80,10 @@ class TableWriter:
             schema = pa.schema([(c, getattr(pa, _ARROW_TYPES[t])()) for c, t in self.types.items()])
         # One thread: a pool per call costs more than it saves on a chunk's columns.
         table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False, nthreads=1)
+        if schema is None:  # text columns as ``string`` always (an empty one reads as null)
+            fields = [f.with_type(pa.string()) if pa.types.is_null(f.type)
+                      or pa.types.is_large_string(f.type) else f for f in table.schema]
+            table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(
                 self.path, table.schema, compression="zstd",

@@ -232,6 +232,9 @@ def load_model(path: str | os.PathLike | None = None) -> CommentModel:
     folder = default_model_path() if path is None else Path(path)
     if folder.is_file():
         folder = folder.parent
+        if not (folder / META_FILE).is_file():
+            raise ModelLoadError(f"{path} is a file, not a model folder (no {META_FILE} "
+                                 "beside it); give the folder that holds model.joblib")
     if not folder.is_dir():
         raise ModelLoadError(f"model folder {folder} not found")
     meta = _read_meta(folder)

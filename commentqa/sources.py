@@ -160,6 +160,10 @@ def expand_inputs(inputs: list[str], exclude: str | os.PathLike | None = None) -
                 raise InputError(f"{spec}: directory has no .jsonl/.json/.csv/.parquet files")
             out.extend(found)
         elif path.exists():
+            if not path.is_file():  # a pipe (``<(...)``), a FIFO, a device
+                raise InputError(f"{spec}: not a regular file; a file is read more than once "
+                                 "(to detect its format, then to score it), so save the "
+                                 "stream to a file first")
             out.append(path)
         elif glob.has_magic(spec):
             found = sorted(Path(p) for p in glob.glob(spec, recursive=True) if wanted(Path(p)))

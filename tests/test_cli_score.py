@@ -95,3 +95,16 @@ def test_ctrl_c_during_a_two_worker_run_is_one_line_and_leaves_nothing(tmp_path)
     assert proc.returncode == 130
     assert stderr.strip() == "commentqa: interrupted; no output was written", stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_option_mistakes_and_the_default_model_by_name(tmp_path):
+    fixture = str(FIXTURES / "comments.jsonl")
+    result = run("score", fixture, "--out", str(tmp_path / "o"), "--model", "default")
+    assert result.returncode == 0, result.stderr  # as evaluate reads "default"
+    result = run("score", fixture, "--out", str(tmp_path / "p"), "--jobs", "abc")
+    assert result.returncode == 2
+    assert "argument --jobs: expected a whole number, got 'abc'" in result.stderr
+    result = run("score", fixture, "--out", str(tmp_path / "q"), "--model", fixture)
+    assert result.returncode == 2 and result.stderr.strip() == (
+        f"commentqa: error: {fixture} is a file, not a model folder (no meta.json beside it); "
+        "give the folder that holds model.joblib")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,41 @@ def test_blank_csv_lines_are_counted_apart(tmp_path, model):
     src.write_text("id,post_id,text\n1,p,ok\n\n2,p,fine\n\n\n", encoding="utf-8")
     s = summary(_score(tmp_path, model, src, chunk_rows=1))
     assert (s["rows_read"], s["rows_scored"], s["blank_lines_skipped"]) == (2, 2, 3)
+
+
+def test_a_pipe_or_fifo_input_is_one_error(tmp_path, model):
+    fifo = tmp_path / "ff.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"ff\.jsonl: not a regular file"):
+        _score(tmp_path, model, fifo)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_new_run_leaves_one_run_in_the_folder(tmp_path, model):
+    src = _jsonl(tmp_path / "c.jsonl", [{"id": "a", "post_id": "p", "text": "nice"}])
+    out = _score(tmp_path, model, src, out_format="parquet")
+    _score(tmp_path, model, src, out_format="csv")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "comments.csv", "posts.csv", "rejects.jsonl", "summary.json"]
+
+
+def test_posts_parquet_keeps_string_post_ids_when_no_row_is_scored(tmp_path, model):
+    import pyarrow.parquet as pq
+
+    bad = _jsonl(tmp_path / "bad.jsonl", [{"id": "a", "post_id": "p", "text": None}])
+    good = _jsonl(tmp_path / "good.jsonl", [{"id": "a", "post_id": "p", "text": "nice"}])
+    for src in (bad, good):
+        out = _score(tmp_path, model, src, out=src.stem, out_format="parquet")
+        assert str(pq.read_schema(out / "posts.parquet").field("post_id").type) == "string"
+
+
+def test_more_jobs_than_cores_start_one_worker_a_core(tmp_path, model, monkeypatch):
+    from commentqa import batch
+
+    started = []
+    real = batch._results
+    monkeypatch.setattr(batch, "_results", lambda chunks, model, jobs, *a: (
+        started.append(jobs) or real(chunks, model, jobs, *a)))
+    src = _jsonl(tmp_path / "c.jsonl", [{"id": "a", "post_id": "p", "text": "nice"}])
+    _score(tmp_path, model, src, jobs=500)
+    assert started == [os.cpu_count() or 1]
