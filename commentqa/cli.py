@@ -10,6 +10,7 @@ import sys
 from . import __version__
 from .annotate import classify_file
 from .batch import CHUNK_ROWS, score_files
+from .console import INTERRUPTED
 from .evaluation import evaluate_models
 from .formats import FORMATS, FieldMap
 from .io import InputError, atomic_output, check_output_path
@@ -280,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"commentqa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("commentqa: interrupted; no output was written", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

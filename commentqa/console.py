@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
+#: What Ctrl-C prints, whenever it comes (outputs are written atomically).
+INTERRUPTED = "commentqa: interrupted; no output was written"
+
 
 def main() -> int:
     """Entry point of the ``commentqa`` script and of ``python -m commentqa``."""
@@ -16,6 +19,6 @@ def main() -> int:
     try:
         from .cli import main as run  # a second or two of imports: Ctrl-C may come now
     except KeyboardInterrupt:
-        print("commentqa: interrupted; no output was written", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     return run()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -236,6 +237,7 @@ Extracted = list  # of Comment, or str: the reason a part was rejected
 _MISSING = object()
 
 
+@lru_cache(maxsize=256)  # a file's FieldMap is fixed: once per role, not once per record
 def _late_names(role: str, fields: FieldMap) -> tuple[str, ...]:
     """Aliases of a ``role`` the file-level field map left open (none of the sampled
     records had one), minus the names other roles use: looked for in every record."""

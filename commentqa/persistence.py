@@ -260,7 +260,10 @@ def _check_file(path: Path, expected: str, folder: Path) -> None:
     """Refuse ``path`` unless its SHA-256 is the one ``meta.json`` records."""
     if not path.is_file():
         raise ModelLoadError(f"{path} not found")
-    actual = file_sha256(path)
+    _refuse_unless(path, file_sha256(path), expected, folder)
+
+
+def _refuse_unless(path: Path, actual: str, expected: str, folder: Path) -> None:
     if actual != expected:
         raise ModelLoadError(
             f"refusing to load {path}: its SHA-256 {actual[:16]}... does not match "
@@ -279,12 +282,7 @@ def _unpickle(model_path: Path, sha256: str, folder: Path) -> Pipeline:
         data = model_path.read_bytes()
     except OSError as exc:
         raise ModelLoadError(f"{model_path}: cannot read ({exc.strerror})") from None
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != sha256:
-        raise ModelLoadError(
-            f"refusing to load {model_path}: its SHA-256 {actual[:16]}... does not match "
-            f"{sha256[:16] or 'none'}... recorded in {folder / META_FILE}; the file was "
-            "modified or replaced")
+    _refuse_unless(model_path, hashlib.sha256(data).hexdigest(), sha256, folder)
     pipeline = joblib.load(io.BytesIO(data))
     if not isinstance(pipeline, Pipeline) or not hasattr(pipeline, "classes_"):
         raise ModelLoadError(f"{model_path} does not hold a fitted commentqa pipeline")

@@ -221,10 +221,8 @@ def _sniff(path: Path) -> str:
 def open_source(path: Path, fmt: str = "auto", fields: FieldMap | None = None) -> Source:
     """Work out a file's container, record format and fields from its name and content."""
     container = _SUFFIXES.get(_suffix(path)) or _sniff(path)
-    if container == "json":
-        container = _json_flavour(path)
-    elif container == "jsonl":
-        container = _jsonl_flavour(path)
+    if container in ("json", "jsonl"):
+        container = _json_layout(path, lines=container == "jsonl")
     source = Source(path, container, fields=fields or FieldMap(), label=path.name)
     sample = _sample(source)
     detected = detect_format(sample)
@@ -248,39 +246,26 @@ def open_source(path: Path, fmt: str = "auto", fields: FieldMap | None = None) -
     return source
 
 
-def _json_flavour(path: Path) -> str:
-    """``json-array``, ``jsonl`` (one object per line) or ``json-doc`` (one document)."""
+def _json_layout(path: Path, lines: bool) -> str:
+    """``json-array``, ``jsonl`` or ``json-doc`` from a JSON file's content; ``lines`` when its
+    name says JSONL, which the content must then plainly contradict: one array (a first line
+    that is not a whole array, or a one-line file) or a document opening with a lone ``{``."""
     with _open(path) as fh:
         head = fh.read(_BLOCK)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text.startswith(b"["):
+    first, _, rest = text.partition(b"\n")
+    if text.startswith(b"[") and not lines:
         return "json-array"
-    first_line = text.split(b"\n", 1)[0]
+    if lines and not text.startswith(b"["):
+        return "json-doc" if first.strip() == b"{" else "jsonl"
     try:
-        loads(first_line)
+        loads(first)
     except ValueError as exc:
         # A line nested too deeply is still a JSONL line: its records get their reasons.
-        return "jsonl" if str(exc) == TOO_DEEP else "json-doc"
-    return "jsonl"
-
-
-def _jsonl_flavour(path: Path) -> str:
-    """``jsonl`` for a ``.jsonl`` file, unless its content is plainly one JSON array
-    (``json-array``: a first line that is not a whole array, or a one-line file) or one
-    pretty-printed document whose first line is a lone ``{`` (``json-doc``)."""
-    with _open(path) as fh:
-        head = fh.read(_BLOCK)
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text.startswith(b"["):
-        first, _, rest = text.partition(b"\n")
-        try:
-            loads(first)
-        except ValueError as exc:  # a line nested too deeply is a bad JSONL line
-            return "jsonl" if str(exc) == TOO_DEEP else "json-array"
-        return "jsonl" if rest.strip() else "json-array"
-    if text.split(b"\n", 1)[0].strip() == b"{":
-        return "json-doc"
-    return "jsonl"
+        if str(exc) == TOO_DEEP:
+            return "jsonl"
+        return "json-array" if lines else "json-doc"
+    return "jsonl" if not lines or rest.strip() else "json-array"
 
 
 def _sample(source: Source) -> list[Any]:
