@@ -10,14 +10,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .io import Record, RowWriter, atomic_output, detect_format, read_records
+from .io import InputError, Record, RowWriter, atomic_output, detect_format, read_records
 from .labels import LABELS
 from .model import CommentModel
 
 __all__ = ["CHUNK_ROWS", "OUTPUT_FIELDS", "ClassifyReport", "classify_file"]
 
 #: Fields the output adds to each row; an input field of the same name is kept as
-#: ``input_<name>`` (a gold ``label`` column survives a ``classify`` run).
+#: ``input_<name>`` (a gold ``label`` column survives a ``classify`` run), or
+#: ``input_input_<name>`` when the row already has an ``input_<name>``.
 OUTPUT_FIELDS = frozenset(["label", *(f"p_{label}" for label in LABELS)])
 #: Rows scored per batch: large enough to amortise the model call, small enough that
 #: memory stays flat whatever the input size.
@@ -47,12 +48,22 @@ def _label_rows(model: CommentModel, records: list[Record], text_field: str) -> 
     for rec, p in zip(records, proba):
         row = dict(rec.data)
         for name in [k for k in row if k in OUTPUT_FIELDS]:  # a gold label: kept, renamed
-            row[f"input_{name}"] = row.pop(name)
+            value, new = row.pop(name), f"input_{name}"
+            while new in row:  # a file classified before: its input_label stays as it is
+                new = f"input_{new}"
+            row[new] = value
         row["label"] = LABELS[int(p.argmax())]
         for label, value in zip(LABELS, p):
             row[f"p_{label}"] = round(float(value), 6)
         rows.append(row)
     return rows
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # the output does not exist yet (or the input is missing: said later)
+        return False
 
 
 def classify_file(input_path: str | os.PathLike, output_path: str | os.PathLike | None,
@@ -66,6 +77,9 @@ def classify_file(input_path: str | os.PathLike, output_path: str | os.PathLike 
     """
     start = time.perf_counter()
     report = ClassifyReport()
+    if output_path is not None and _same_file(input_path, output_path):
+        raise InputError(f"{output_path}: is the input file; write the output elsewhere "
+                         "(the input would be overwritten)")
     records = read_records(input_path, text_field)
     out_fmt = detect_format(Path(output_path)) if output_path else "jsonl"
     rejects: list[dict] = []
@@ -85,6 +99,7 @@ def classify_file(input_path: str | os.PathLike, output_path: str | os.PathLike 
                 batch = []
         if batch:
             _flush(batch, writer)
+        writer.close()
 
     def _flush(batch: list[Record], writer: RowWriter) -> None:
         rows = _label_rows(model, batch, text_field)

@@ -112,7 +112,7 @@ class ScoreSummary:
 
     def line(self) -> str:
         text = (f"{self.rows_scored:,} of {self.rows_read:,} comments scored in "
-                f"{self.seconds:.1f}s, {self.posts:,} posts ("
+                f"{self.seconds:.1f}s, {self.posts:,} post{'' if self.posts == 1 else 's'} ("
                 + ", ".join(f"{k} {self.labels[k]:,}" for k in LABELS) + ")")
         if self.rows_rejected:
             text += f"; {self.rows_rejected:,} rejected, see {self.outputs.get('rejects.jsonl')}"

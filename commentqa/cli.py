@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shlex
 import sys
 
@@ -136,10 +137,39 @@ def _positive(value: str) -> int:
 
 
 def _share(value: str) -> float:
-    share = float(value)
+    try:
+        share = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
     if not 0.0 <= share <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return share
+
+
+def _strength(value: str) -> float:
+    """``--C``: a positive, finite number (``inf`` would also be stored in meta.json, which
+    strict JSON readers refuse)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not (math.isfinite(number) and number > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {value}")
+    return number
+
+
+#: numpy's random seeds are 32-bit.
+MAX_SEED = 2**32 - 1
+
+
+def _seed(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if not 0 <= number <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SEED}, got {number}")
+    return number
 
 
 def ngram_range_type(value: str) -> tuple[int, int]:
@@ -213,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", metavar="FILE", help="also write every figure to this file")
     e.add_argument("--resamples", type=_positive, default=2000,
                    help="bootstrap resamples when comparing (default: 2000)")
-    e.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    e.add_argument("--seed", type=_seed, default=0, help="bootstrap seed (default: 0)")
     e.set_defaults(func=_evaluate)
 
     t = sub.add_parser(
@@ -239,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "without one weigh 1), e.g. to count your own labels above a corpus's")
     t.add_argument("--lang-field", default="lang",
                    help="field holding the language, for per-language figures (default: lang)")
-    t.add_argument("--C", type=float, nargs="+", default=[DEFAULT_C],
+    t.add_argument("--C", type=_strength, nargs="+", default=[DEFAULT_C],
                    help=f"inverse L2 strength; several values: the best by cross-validated "
                    f"macro-F1 is kept (default: {DEFAULT_C:g})")
     t.add_argument("--emoji-variants", type=_share, default=0.0, metavar="SHARE",
@@ -263,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cross-validation folds; 0 skips cross-validation (default: 5)")
     t.add_argument("--jobs", type=_positive, default=None,
                    help="processes for cross-validation (default: one per core, at most --folds)")
-    t.add_argument("--seed", type=int, default=0, help="seed of folds and solver (default: 0)")
+    t.add_argument("--seed", type=_seed, default=0, help="seed of folds and solver (default: 0)")
     t.add_argument("--no-record-command", dest="record_command", action="store_false",
                    help="do not store this command line in meta.json")
     t.add_argument("--quiet", action="store_true", help="print only the saved folder")

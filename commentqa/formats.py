@@ -1,6 +1,6 @@
 """Platform export formats: which fields hold a comment's text, id, post, parent and author.
 
-Three record formats are understood, detected from the records themselves:
+Five record formats are understood, detected from the records themselves:
 
 - ``instagram``: Instagram Graph API comment objects (``id``, ``text``, ``timestamp``,
   ``username``, ``like_count``, ``from``, ``parent_id``, ``media.id``, nested
@@ -10,6 +10,14 @@ Three record formats are understood, detected from the records themselves:
 - ``youtube``: YouTube Data API ``commentThreads`` (``snippet.topLevelComment.snippet``
   with ``textOriginal`` / ``textDisplay``, ``replies.comments``), bare or in a
   ``{"items": [...]}`` list response. A comment by the video's channel is the creator's.
+- ``facebook``: Facebook Graph API comment objects (``id``, ``message``, ``created_time``,
+  ``from``, ``parent.id``, nested replies in ``comments.data``), bare, in a ``{"data": [...]}``
+  page, or inside a post object (``{"id", "from", "comments": {"data": [...]}}``) that gives
+  the post id and the creator (the post's ``from.id``).
+- ``reddit``: Reddit comments as the API, PRAW and Pushshift-style dumps write them
+  (``id``, ``body``, ``author``, ``link_id``, ``parent_id`` with its ``t1_`` / ``t3_`` prefix,
+  ``is_submitter``), bare, as ``t1`` things, or in a thread's ``Listing`` with nested
+  ``replies``.
 - ``flat``: one comment per record, as CSV/Parquet exports and TikTok/Instagram scrapers
   write them; each field is found under its common names (:data:`FLAT_ALIASES`) or named
   by the user (``--text-field`` ...). Dotted names reach into nested objects.
@@ -44,7 +52,7 @@ __all__ = [
     "unwrap_document",
 ]
 
-FORMATS: tuple[str, ...] = ("flat", "instagram", "youtube")
+FORMATS: tuple[str, ...] = ("flat", "instagram", "youtube", "facebook", "reddit")
 #: Longer texts are rejected: platforms cap comments at about 10,000 characters, so a
 #: bigger field is a broken export, and it would cost the scorer for nothing.
 MAX_TEXT_CHARS = 100_000
@@ -54,14 +62,15 @@ FLAT_ALIASES: dict[str, tuple[str, ...]] = {
     "text": ("text", "comment", "comment_text", "commentText", "body", "message", "content",
              "textOriginal", "textDisplay"),
     "id": ("comment_id", "commentId", "cid", "id"),
-    "post": ("post_id", "postId", "media_id", "video_id", "videoId", "aweme_id", "post_url",
-             "postUrl", "videoWebUrl", "video_url", "inputUrl", "source_url", "url"),
+    "post": ("post_id", "postId", "media_id", "video_id", "videoId", "aweme_id", "link_id",
+             "post_url", "postUrl", "videoWebUrl", "video_url", "facebookUrl", "inputUrl",
+             "source_url", "url"),
     "parent": ("parent_id", "parentId", "parent_comment_id", "repliesToId", "reply_to",
                "in_reply_to"),
     "author": ("author", "username", "ownerUsername", "uniqueId", "author_username",
-               "authorDisplayName", "user", "user_name"),
+               "authorDisplayName", "profileName", "user", "user_name"),
     "creator": ("is_creator", "isCreator", "author_is_creator", "by_creator", "is_owner",
-                "isAuthor"),
+                "isAuthor", "is_submitter"),
     # The post's creator: a comment whose author is this is the creator's own.
     "owner": ("post_owner", "postOwner", "videoAuthor", "post_author", "creator_username",
               "owner_username"),
@@ -131,7 +140,7 @@ def resolve_fields(sample: Iterable[Mapping[str, Any]], given: FieldMap) -> Fiel
 
 
 def detect_format(sample: Iterable[Any]) -> str:
-    """``instagram``, ``youtube`` or ``flat`` from the first object records of a file."""
+    """A format of :data:`FORMATS` from the first object records of a file."""
     for record in sample:
         if not isinstance(record, Mapping):
             continue
@@ -144,6 +153,12 @@ def detect_format(sample: Iterable[Any]) -> str:
         kind = str(record.get("kind", ""))
         if kind.startswith("youtube#") or "topLevelComment" in (record.get("snippet") or {}):
             return "youtube"
+        if _is_reddit(record):
+            return "reddit"
+        if "message" in record and "text" not in record and (
+            "created_time" in record or isinstance(record.get("from"), Mapping)
+        ):
+            return "facebook"
         replies = record.get("replies")
         if (isinstance(replies, Mapping) and "data" in replies) or (
             "like_count" in record and "username" in record and "text" in record
@@ -153,19 +168,72 @@ def detect_format(sample: Iterable[Any]) -> str:
     return "flat"
 
 
+def _is_reddit(record: Mapping[str, Any]) -> bool:
+    """A Reddit comment: a ``body`` beside a field only Reddit writes."""
+    if "body" not in record or "text" in record:
+        return False
+    parent = record.get("parent_id")
+    return ("link_id" in record or "subreddit" in record or "is_submitter" in record
+            or (type(parent) is str and parent.startswith(("t1_", "t3_"))))
+
+
+#: Fields a Facebook comment object has and a post object has not: a record holding
+#: ``comments.data`` with one of them is a comment with its replies, not a post.
+_FACEBOOK_COMMENT_FIELDS = frozenset({
+    "parent", "like_count", "comment_count", "attachment", "can_reply_privately", "is_hidden",
+    "user_likes", "can_hide", "can_like", "can_remove", "is_private",
+})
+#: Reddit things that are not comments: a thread's post (``t3``) and the stub of replies the
+#: export did not load (``more``). A listing's other children are comments or rejects.
+_REDDIT_NOT_COMMENTS = frozenset({"t3", "more"})
+
+
+def _listing_items(listing: Mapping[str, Any]) -> list | None:
+    """The comments of a Reddit ``Listing`` (a ``t1`` thing's ``data``), or None when
+    ``listing`` is not one."""
+    data = listing.get("data")
+    children = data.get("children") if isinstance(data, Mapping) else None
+    if listing.get("kind") != "Listing" or not isinstance(children, list):
+        return None
+    items = []
+    for child in children:
+        kind = child.get("kind") if isinstance(child, Mapping) else None
+        if kind in _REDDIT_NOT_COMMENTS:
+            continue
+        items.append(child["data"] if kind == "t1" and isinstance(child.get("data"), Mapping)
+                     else child)
+    return items
+
+
 def _document_items(record: Mapping[str, Any]) -> tuple[list, dict[str, Any]] | None:
     """Items and context of a page/document record, or None for a plain record."""
     if isinstance(record.get("items"), list) and str(record.get("kind", "")).startswith(
         "youtube#"
     ):
         return record["items"], {}
+    listing = _listing_items(record)
+    if listing is not None:
+        return listing, {}
+    if record.get("kind") == "t1" and isinstance(record.get("data"), Mapping):
+        return [record["data"]], {}
     comments = record.get("comments")
-    if isinstance(comments, Mapping) and isinstance(comments.get("data"), list):
-        owner = record.get("username") or (record.get("owner") or {}).get("username")
-        return comments["data"], {"post_id": _as_id(record.get("id")), "owner": owner}
+    if (isinstance(comments, Mapping) and isinstance(comments.get("data"), list)
+            and not ("message" in record and _FACEBOOK_COMMENT_FIELDS.intersection(record))):
+        return comments["data"], {"post_id": _as_id(record.get("id")), "owner": _owner(record)}
     if isinstance(record.get("data"), list) and "text" not in record:
         return record["data"], {}
     return None
+
+
+def _owner(post: Mapping[str, Any]) -> str | None:
+    """Who made a media or post object: its Instagram ``username`` (or ``owner.username``),
+    or its Facebook ``from.id``."""
+    owner, author = post.get("owner"), post.get("from")
+    name = post.get("username") or (owner.get("username") if isinstance(owner, Mapping)
+                                     else None)
+    if not name and isinstance(author, Mapping):
+        name = author.get("id") or author.get("name")
+    return _as_id(name)
 
 
 def document_items(record: Any) -> tuple[list, dict[str, Any]] | None:
@@ -452,10 +520,115 @@ def _youtube(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any
     return out
 
 
+def _thread(record: Any, one: Callable[[Mapping[str, Any], str | None, str], Comment | str],
+            replies_of: Callable[[Mapping[str, Any]], list | None]) -> Extracted:
+    """A comment and its replies to any depth, depth first: ``one(obj, parent, where)`` makes
+    a comment or says why it cannot, ``replies_of(obj)`` lists an object's replies. A reply's
+    ``where`` is its path (``reply 2.1: `` is the first reply to the second reply); a reason
+    also names the comment's id, since a page or thread holds many on one line."""
+    out: Extracted = []
+    stack: list[tuple[Any, str | None, str]] = [(record, None, "")]
+    while stack:
+        obj, parent, path = stack.pop()
+        where = f"reply {path}: " if path else ""
+        if not isinstance(obj, Mapping):
+            out.append(f"{where}expected a JSON object, got {json_type(obj)}")
+            continue
+        part = one(obj, parent, where)
+        own_id = part.comment_id if isinstance(part, Comment) else _as_id(obj.get("id"))
+        if isinstance(part, str) and own_id is not None:
+            part = f"{where}comment {own_id!r}: {part}"
+        elif isinstance(part, str):
+            part = where + part
+        out.append(part)
+        children = replies_of(obj) or ()
+        for k in range(len(children), 0, -1):
+            stack.append((children[k - 1], own_id, f"{path}.{k}" if path else str(k)))
+    return out
+
+
+def _facebook(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]
+              ) -> Extracted:
+    owner = context.get("owner")
+    post = _as_id(_lookup(record, fields.post)[1]) if fields.post else None
+    post = post or context.get("post_id")
+    name = fields.text or "message"
+
+    def one(obj: Mapping[str, Any], parent: str | None, where: str) -> Comment | str:
+        found, text = _lookup(obj, name)
+        if not found and "attachment" in obj and not fields.text:
+            found, text = True, ""  # a photo or sticker alone: a comment with no words
+        problem = text_problem(text, found, name)
+        if problem:
+            return problem
+        who = obj.get("from")
+        author = _as_id((who.get("id") or who.get("name")) if isinstance(who, Mapping) else None)
+        creator = (author == owner) if (owner and author is not None) else None
+        above = obj.get("parent")
+        parent = _as_id(above.get("id")) if isinstance(above, Mapping) else parent
+        return Comment(_as_id(obj.get("id")), post, parent, author, creator, text, where)
+
+    def replies_of(obj: Mapping[str, Any]) -> list | None:
+        comments = obj.get("comments")
+        data = comments.get("data") if isinstance(comments, Mapping) else None
+        return data if isinstance(data, list) else None
+
+    return _thread(record, one, replies_of)
+
+
+def _named(obj: Mapping[str, Any], name: str | None, default: str) -> Any:
+    """The field the user named for a role (``--id-field`` ...), else the format's own."""
+    return _lookup(obj, name)[1] if name else obj.get(default)
+
+
+#: What Reddit leaves in ``body`` (and ``author``) of a deleted or removed comment.
+_REDDIT_GONE = frozenset({"[deleted]", "[removed]"})
+
+
+def _reddit(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]) -> Extracted:
+    owner = context.get("owner")
+    name = fields.text or "body"
+
+    def one(obj: Mapping[str, Any], parent: str | None, where: str) -> Comment | str:
+        kind = obj.get("kind")
+        if isinstance(obj.get("data"), Mapping) and isinstance(kind, str):
+            return f"a Reddit {kind!r} thing, not a comment ('t1')"
+        found, text = _lookup(obj, name)
+        problem = text_problem(text, found, name)
+        if problem:
+            return problem
+        if text.strip() in _REDDIT_GONE:
+            return (f"field {name!r}: {text.strip()!r}, what Reddit shows of a deleted or "
+                    "removed comment")
+        post = _as_id(_named(obj, fields.post, "link_id")) or context.get("post_id")
+        # "t3_..." is the post itself (a top-level comment); "t1_<id>" is the comment <id>.
+        above = _as_id(_named(obj, fields.parent, "parent_id"))
+        if above is not None:
+            parent = None if above.startswith("t3_") or above == post else above
+            parent = parent[3:] if parent and parent.startswith("t1_") else parent
+        author = _as_id(_named(obj, fields.author, "author"))
+        author = None if author in _REDDIT_GONE else author
+        creator = as_flag(_named(obj, fields.creator, "is_submitter"))
+        if creator is None and owner and author is not None:
+            creator = author == owner
+        comment_id = _as_id(_named(obj, fields.id, "id"))
+        if comment_id is None and not fields.id and isinstance(obj.get("name"), str):
+            comment_id = _as_id(obj["name"].removeprefix("t1_"))
+        return Comment(comment_id, post, parent, author, creator, text, where)
+
+    def replies_of(obj: Mapping[str, Any]) -> list | None:
+        replies = obj.get("replies")  # a Listing, or "" when there are none
+        return _listing_items(replies) if isinstance(replies, Mapping) else None
+
+    return _thread(record, one, replies_of)
+
+
 _EXTRACTORS: dict[str, Callable[[Mapping[str, Any], FieldMap, dict[str, Any]], Extracted]] = {
     "flat": _flat,
     "instagram": _instagram,
     "youtube": _youtube,
+    "facebook": _facebook,
+    "reddit": _reddit,
 }
 
 

@@ -419,23 +419,40 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
 
 
 class RowWriter:
-    """Write dict rows as JSONL or CSV (the CSV header is fixed by the first rows)."""
+    """Write dict rows as JSONL or CSV; call :meth:`close` when done.
+
+    A CSV header must name every field of every row, and JSON records need not share their
+    fields (a later record may bring a new one), so CSV rows wait in an anonymous temporary
+    file until :meth:`close` knows the whole header.
+    """
 
     def __init__(self, fh: IO[str], fmt: str):
         self.fh, self.fmt = fh, fmt
-        self._csv: csv.DictWriter | None = None
+        self._header: dict[str, None] = {}
+        self._spool: IO[str] | None = (
+            tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+            if fmt == "csv" else None)
 
     def write_many(self, rows: list[dict[str, Any]]) -> None:
-        if self.fmt == "jsonl":
+        if self._spool is None:
             self.fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
             return
-        if self._csv is None:
-            header: dict[str, None] = {}
-            for r in rows:
-                header.update(dict.fromkeys(r))
-            self._csv = csv.DictWriter(self.fh, fieldnames=list(header), extrasaction="ignore")
-            self._csv.writeheader()
-        self._csv.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
+        for r in rows:
+            self._header.update(dict.fromkeys(r))
+        # ASCII escapes: any string, a lone surrogate included, comes back as it went in.
+        self._spool.writelines(json.dumps(r) + "\n" for r in rows)
+
+    def close(self) -> None:
+        """Write out the CSV rows under the header of all of them."""
+        if self._spool is None:
+            return
+        spool, self._spool = self._spool, None
+        with spool:
+            spool.seek(0)
+            writer = csv.DictWriter(self.fh, fieldnames=list(self._header))
+            writer.writeheader()
+            for line in spool:
+                writer.writerow({k: _cell(v) for k, v in json.loads(line).items()})
 
 
 def _cell(value: Any) -> Any:

@@ -126,6 +126,15 @@ def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
     return np.fromiter((as_flag(v) is True for v in items), dtype=bool, count=len(items))
 
 
+def _replies(parents: np.ndarray, posts: np.ndarray) -> np.ndarray:
+    """Which comments are replies: those with a parent id other than their post's own id
+    (Reddit and Facebook exports give a top-level comment the post as its parent)."""
+    reply = pd.notna(parents)
+    if reply.any():
+        reply[reply] = parents[reply] != posts[reply]
+    return reply
+
+
 @dataclass
 class PostTally:
     """Per-post counts (index ``post_id``, :data:`TALLY_COLUMNS`) and commenter keys."""
@@ -142,8 +151,8 @@ class PostTally:
         post_ids = frame["post_id"].to_numpy(dtype=object)
         codes, posts = pd.factorize(post_ids)
         creator = _flags(frame, "is_creator")
-        reply = (frame["parent_id"].notna().to_numpy() if "parent_id" in frame
-                 else np.zeros(len(frame), dtype=bool))
+        reply = (_replies(frame["parent_id"].to_numpy(dtype=object), post_ids)
+                 if "parent_id" in frame else np.zeros(len(frame), dtype=bool))
         audience = ~creator
         if "commenter_key" in frame:
             keys = frame["commenter_key"].to_numpy(dtype=np.uint64)

@@ -51,7 +51,9 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 _FORMAT_NAMES = {"flat": "flat comment records (one comment each)",
                  "instagram": "Instagram Graph API comments",
-                 "youtube": "YouTube commentThreads"}
+                 "youtube": "YouTube commentThreads",
+                 "facebook": "Facebook Graph API comments",
+                 "reddit": "Reddit comments"}
 _SAMPLE_RECORDS = 20  # records read to detect a file's format and fields
 _BLOCK = 1 << 20
 #: A JSONL chunk holds about this many bytes at most (fewer lines when they are long).
@@ -226,7 +228,7 @@ def open_source(path: Path, fmt: str = "auto", fields: FieldMap | None = None) -
     source = Source(path, container, fields=fields or FieldMap(), label=path.name)
     sample = _sample(source)
     detected = detect_format(sample)
-    if fmt != "auto" and detected != fmt and "youtube" in (fmt, detected):
+    if fmt != "auto" and detected != fmt and _mismatch(fmt, detected, sample, fields):
         raise InputError(f"{path}: --format {fmt}, but its records look like "
                          f"{_FORMAT_NAMES[detected]}; leave --format out to detect it")
     source.fmt = detected if fmt == "auto" else fmt
@@ -244,6 +246,24 @@ def open_source(path: Path, fmt: str = "auto", fields: FieldMap | None = None) -
             require_field(source.path, records, name, kind=kind, option=f"--{role}-field",
                           has=lambda record, name=name: has_field(record, name))
     return source
+
+
+#: The text field of each API format (``--text-field`` names another).
+_TEXT_FIELDS = {"instagram": "text", "facebook": "message", "reddit": "body"}
+
+
+def _mismatch(fmt: str, detected: str, sample: list[Any], fields: FieldMap | None) -> bool:
+    """Whether ``--format fmt`` would reject every record of a file detected as ``detected``:
+    records of another platform's API, or flat records without the format's text field.
+    Flat reading of API records works, except for YouTube's nested snippets."""
+    if fmt == "flat":
+        return detected == "youtube"
+    if detected != "flat" or fmt == "youtube":
+        return True
+    name = (fields.text if fields else None) or _TEXT_FIELDS[fmt]
+    records = [item for record in sample for item in unwrap_document(record)[0]
+               if isinstance(item, Mapping)]
+    return bool(records) and not any(has_field(r, name) for r in records)
 
 
 def _json_layout(path: Path, lines: bool) -> str:

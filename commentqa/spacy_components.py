@@ -21,8 +21,10 @@ Every component takes ``prefix`` (default ``"commentqa"``) to rename its attribu
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from pathlib import Path
 
 import emoji
 from spacy.language import Language
@@ -48,9 +50,15 @@ def _register(prefix: str, names: Iterable[str], cls=Token) -> None:
             cls.set_extension(attr, default=None if name.endswith("_name") else False)
 
 
+def _doc_signals(doc: Doc) -> dict:
+    """``doc._.<prefix>_signals``: a module-level function, so that spaCy can pickle the
+    extensions for ``nlp.pipe(n_process=...)`` under the spawn and forkserver start methods."""
+    return extract_signals(doc.text)
+
+
 def _register_doc_getters(prefix: str) -> None:
     if not Doc.has_extension(f"{prefix}_signals"):
-        Doc.set_extension(f"{prefix}_signals", getter=lambda doc: extract_signals(doc.text))
+        Doc.set_extension(f"{prefix}_signals", getter=_doc_signals)
 
 
 # Register the default attributes at import, so they exist before any pipeline runs.
@@ -70,9 +78,12 @@ class EmojiComponent:
     def __call__(self, doc: Doc) -> Doc:
         if doc.text.isascii():
             return doc
+        found = [(item["match_start"], item["match_end"]) for item in emoji.emoji_list(doc.text)]
+        if self.merge_spans and found:
+            _split_at(doc, {edge for pair in found for edge in pair})
         spans = []
-        for item in emoji.emoji_list(doc.text):
-            span = doc.char_span(item["match_start"], item["match_end"])
+        for start, end in found:
+            span = doc.char_span(start, end)
             if span is not None:
                 spans.append(span)
         if self.merge_spans:
@@ -88,6 +99,25 @@ class EmojiComponent:
         return doc
 
 
+def _split_at(doc: Doc, edges: set[int]) -> None:
+    """Split the tokens that an edge (a character offset) falls inside of: the tokenizer
+    leaves an emoji glued to a word (``❤️love``) or cuts one (``❤`` + ``️#ootd``)."""
+    cuts = []
+    for token in doc:
+        start = token.idx
+        inside = sorted(e - start for e in edges if start < e < start + len(token.text))
+        if inside:
+            cuts.append((token, inside))
+    if not cuts:
+        return
+    with doc.retokenize() as retok:
+        for token, inside in cuts:
+            text = token.text
+            bounds = [0, *inside, len(text)]
+            orths = [text[a:b] for a, b in itertools.pairwise(bounds)]
+            retok.split(token, orths, heads=[(token, k) for k in range(len(orths))])
+
+
 class SocialComponent:
     """Mark @mentions, #hashtags (merging ``#`` with its word) and URLs."""
 
@@ -97,14 +127,19 @@ class SocialComponent:
         _register_doc_getters(prefix)
 
     def __call__(self, doc: Doc) -> Doc:
-        if self.merge_spans and "#" in doc.text:
-            with doc.retokenize() as retok:
-                for token in doc[:-1]:
-                    nxt = doc[token.i + 1]
-                    if token.text == "#" and not token.whitespace_ and (nxt.is_alpha or
-                                                                         nxt.like_num):
-                        retok.merge(doc[token.i : token.i + 2])
         p = self.prefix
+        if "#" in doc.text:
+            tags = [token.i for token in doc[:-1]
+                    if token.text == "#" and not token.whitespace_
+                    and (doc[token.i + 1].is_alpha or doc[token.i + 1].like_num)]
+            if self.merge_spans:
+                with doc.retokenize() as retok:
+                    for i in tags:
+                        retok.merge(doc[i : i + 2])
+            else:  # both tokens of an unmerged hashtag are marked
+                for i in tags:
+                    doc[i]._.set(f"{p}_is_hashtag", True)
+                    doc[i + 1]._.set(f"{p}_is_hashtag", True)
         for token in doc:
             text = token.text
             if text.startswith("@") and MENTION.fullmatch(text):
@@ -147,10 +182,19 @@ def _cached_model(path: str | None):
 
 
 class ClassifierComponent:
-    """Fill ``doc.cats`` with a commentqa model's probabilities, in batches."""
+    """Fill ``doc.cats`` with a commentqa model's probabilities, in batches.
+
+    The model is loaded (and checked) when the component is made, so a wrong ``model`` path
+    fails at ``add_pipe`` or ``spacy.load``, not at the first document. Models are shared
+    between components by their resolved folder.
+    """
 
     def __init__(self, name: str, *, model: str | None, batch_size: int):
-        self.name, self.model_path, self.batch_size = name, model, batch_size
+        self.name, self.batch_size = name, batch_size
+        # Resolved now: a relative path means the folder as seen from here, whatever the
+        # working directory is later, and two folders of the same name are not confused.
+        self.model_path = None if model is None else str(Path(model).expanduser().resolve())
+        _cached_model(self.model_path)
 
     @property
     def model(self):

@@ -4,9 +4,11 @@ saved artifact (``model.joblib``, ``meta.json``, model card) that loads like the
 from __future__ import annotations
 
 import collections
+import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +140,7 @@ class TrainingData:
         calibration's own folds; by group, a label in few groups may not."""
         splitter, _ = _folds(folds, self.groups or None, 0)
         gold = np.asarray(self.gold)
-        for k, (train, _) in enumerate(splitter.split(gold, gold, self.groups or None), 1):
+        for k, (train, _) in enumerate(_split(splitter, gold, gold, self.groups or None), 1):
             counts = collections.Counter(gold[train].tolist())
             short = [label for label in LABELS if counts[label] < CALIBRATION_FOLDS]
             if short:
@@ -159,6 +161,15 @@ def _folds(folds: int, groups: Sequence[str] | None, seed: int):
         return GroupKFold(n_splits=folds), "GroupKFold by group"
     return (StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed),
             "StratifiedKFold, shuffled")
+
+
+def _split(splitter, x, y, groups) -> list:
+    """The folds of ``splitter``, without scikit-learn's warning that a label has fewer rows
+    than folds (some folds then test none of it: :func:`train_model` says so in its log)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class",
+                                category=UserWarning)
+        return list(splitter.split(x, y, groups))
 
 
 def fit_pipeline(texts: Sequence[str], labels: Sequence[str], *, C: float = DEFAULT_C,
@@ -248,7 +259,7 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, C: float = DE
     texts, labels = list(texts), list(labels)
     weights = list(weights) if weights else None
     variants = emoji_variants(texts, emoji_rate, seed)
-    splits = splitter.split(texts, labels, list(groups) if groups else None)
+    splits = _split(splitter, texts, labels, list(groups) if groups else None)
     pred = np.empty(len(labels), dtype=object)
     pred_emoji = np.empty(len(labels), dtype=object)
     proba = np.zeros((len(labels), len(_SORTED_LABELS)))
@@ -354,8 +365,10 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
     check_name(name, version)
     if folds == 1 or folds < 0:
         raise InputError(f"--folds {folds}: use 0 (no cross-validation) or at least 2")
-    if not C or any(not (c > 0) for c in C):
-        raise InputError(f"C must be positive, got {list(C)}")
+    if not C or any(not (math.isfinite(c) and c > 0) for c in C):
+        raise InputError(f"C must be positive and finite, got {list(C)}")
+    if not 0 <= seed <= 2**32 - 1:
+        raise InputError(f"the seed must be between 0 and {2**32 - 1}, got {seed}")
     if not 0.0 <= emoji_rate <= 1.0:
         raise InputError(f"the share of rows given an emoji variant must be between 0 and 1, "
                          f"got {emoji_rate:g}")
@@ -373,6 +386,11 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         raise InputError(f"{target} exists; model versions are never overwritten, choose "
                          "another --version")
     data.check(folds)
+    counts = collections.Counter(data.gold)
+    few = [label for label in LABELS if counts[label] < folds]
+    if few and not data.groups:
+        log(f"  note: {', '.join(f'{label!r} has {counts[label]} rows' for label in few)}, "
+            f"fewer than the {folds} folds: some folds test none of it")
     repeated, conflicts = data.repeats()
     if repeated:
         log(f"  note: {repeated} of the rows repeat{'s' if repeated == 1 else ''} the text of "

@@ -605,7 +605,8 @@ def test_semicolon_csv_is_read_as_excel_writes_it(tmp_path, model):
     assert read(out, "posts", "jsonl")["unique_commenters"].tolist() == [2]
 
 
-@pytest.mark.parametrize("export", ["instagram_graph_media.json", "youtube_comment_threads.json"])
+@pytest.mark.parametrize("export", ["instagram_graph_media.json", "youtube_comment_threads.json",
+                                    "facebook_graph_post.json"])
 def test_api_documents_saved_one_per_line_are_unwrapped(tmp_path, model, export):
     """Pages saved as ``curl`` writes them (one line) or appended page after page (JSONL)
     give the comments of the same document pretty-printed."""

@@ -234,3 +234,42 @@ def test_classify_reads_json_arrays_and_a_bom(tmp_path):
     bom.write_bytes(b'\xef\xbb\xbf{"text": "first"}\n')
     result = run("classify", str(bom))
     assert result.returncode == 0 and json.loads(result.stdout)["text"] == "first"
+
+
+def test_classify_to_csv_keeps_fields_that_first_appear_late(tmp_path, model):
+    from commentqa.annotate import classify_file
+
+    src = tmp_path / "late.jsonl"
+    rows = [{"text": "so pretty", "id": i} for i in range(20)]
+    rows.append({"text": "where is it from?", "id": 20, "gold": "question"})
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "labeled.csv"
+    classify_file(src, out, model, chunk_rows=7)  # the new field arrives in the third chunk
+    with out.open(encoding="utf-8", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert list(table[0])[:3] == ["text", "id", "label"] and "gold" in table[0]
+    assert [r["gold"] for r in table] == [""] * 20 + ["question"]
+
+
+def test_classify_never_writes_over_its_input(tmp_path):
+    src = tmp_path / "gold.jsonl"
+    src.write_text('{"text": "wow", "label": "reaction"}\n', encoding="utf-8")
+    before = src.read_bytes()
+    result = run("classify", str(src), "--out", str(src))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"commentqa: error: {src}: is the input file; write the "
+                                     "output elsewhere (the input would be overwritten)")
+    assert src.read_bytes() == before
+
+
+def test_classifying_a_classified_file_keeps_its_first_gold_column(tmp_path, model):
+    from commentqa.annotate import classify_file
+
+    src = tmp_path / "twice.jsonl"
+    src.write_text('{"text": "where is this from?", "input_label": "question", '
+                   '"label": "spam"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    classify_file(src, out, model)
+    row = json.loads(out.read_text(encoding="utf-8"))
+    assert (row["input_label"], row["input_input_label"], row["label"]) == (
+        "question", "spam", "question")

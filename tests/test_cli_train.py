@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import warnings
 
 import numpy as np
 import pytest
@@ -137,7 +138,6 @@ def test_an_existing_version_is_never_overwritten(trained):
     (("--version", "one"), "is not a semantic version"),
     (("--version", "1.0.0", "--name", "../evil"), "model name '../evil'"),
     (("--version", "1.0.0", "--folds", "1"), "--folds 1"),
-    (("--version", "1.0.0", "--C", "0"), "C must be positive"),
     (("--version", "1.0.0", "--folds", "0", "--C", "1", "4"), "needs cross-validation"),
     (("--version", "1.0.0", "--group-field", "nope"), "no row has a value in the group field"),
     (("--version", "1.0.0", "--group-field", "post", "--folds", "13"),
@@ -345,3 +345,38 @@ def test_grouped_folds_that_starve_a_label_are_one_line(tmp_path, capsys):
 def test_ngram_range_text_needs_both_ends(text):
     with pytest.raises(ValueError, match="expected"):
         training.parse_ngram_range(text)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("train", "x.jsonl", "--version", "1.0.0", "--seed", "-1"),
+     "argument --seed: must be between 0 and 4294967295, got -1"),
+    (("train", "x.jsonl", "--version", "1.0.0", "--seed", "99999999999"),
+     "argument --seed: must be between 0 and 4294967295"),
+    (("evaluate", "x.jsonl", "--seed", "-1"), "argument --seed: must be between 0"),
+    (("train", "x.jsonl", "--version", "1.0.0", "--C", "0"),
+     "argument --C: must be a positive finite number, got 0"),
+    (("train", "x.jsonl", "--version", "1.0.0", "--C", "inf"),
+     "argument --C: must be a positive finite number, got inf"),
+    (("train", "x.jsonl", "--version", "1.0.0", "--emoji-variants", "abc"),
+     "argument --emoji-variants: expected a number, got 'abc'"),
+])
+def test_out_of_range_options_are_usage_errors(capsys, args, message):
+    with pytest.raises(SystemExit) as done:
+        cli.main(list(args))
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_fewer_rows_of_a_label_than_folds_is_a_note_not_a_warning(tmp_path, capsys):
+    rows = [r for r in _labeled_rows() if r["label"].lower() != "spam"]
+    rows += [r for r in _labeled_rows() if r["label"].lower() == "spam"][:12]
+    data = tmp_path / "few.jsonl"
+    _write(data, rows)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert cli.main(["train", str(data), "--out", str(tmp_path / "m"), "--version",
+                         "1.0.0", "--folds", "13", "--C", "4"]) == 0
+    assert not [w for w in caught if "least populated" in str(w.message)]
+    err = capsys.readouterr().err
+    assert "note: 'spam' has 12 rows, fewer than the 13 folds: some folds test none of it" in err

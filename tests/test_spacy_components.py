@@ -98,3 +98,81 @@ def test_a_prefix_renames_the_doc_signals_too():
     doc = nlp("so pretty 😍")
     assert doc._.cqx_signals == doc._.commentqa_signals
     assert any(t._.cqx_is_emoji for t in doc)
+
+
+def test_emoji_glued_to_words_or_cut_by_the_tokenizer_are_still_one_token(nlp):
+    for text, emoji_token, neighbour in [("❤️love it", "❤️", "love"),
+                                         ("so good👍🏽thanks", "👍🏽", "thanks"),
+                                         ("❤️#ootd", "❤️", "#ootd"),
+                                         ("a1️⃣", "1️⃣", "a")]:
+        doc = nlp(text)
+        tokens = [t.text for t in doc]
+        assert doc.text == text
+        assert emoji_token in tokens and neighbour in tokens, tokens
+        assert [t.text for t in doc if t._.commentqa_is_emoji] == [emoji_token]
+    assert [t.text for t in nlp("❤️#ootd") if t._.commentqa_is_hashtag] == ["#ootd"]
+
+
+def test_unmerged_hashtags_mark_both_tokens():
+    import commentqa.spacy_components  # noqa: F401
+
+    pipeline = spacy.blank("en")
+    pipeline.add_pipe("commentqa_social", config={"merge_spans": False})
+    doc = pipeline("love this #ootd")
+    assert [(t.text, t._.commentqa_is_hashtag) for t in doc][-2:] == [("#", True),
+                                                                      ("ootd", True)]
+
+
+def test_doc_extensions_pickle_for_worker_processes():
+    import pickle
+
+    from spacy.tokens import Doc
+
+    import commentqa.spacy_components  # noqa: F401
+
+    for prefix in ("commentqa", "cq2"):
+        spacy.blank("en").add_pipe("commentqa_cues", config={"prefix": prefix})
+        pickle.loads(pickle.dumps(Doc.get_extension(f"{prefix}_signals")))
+
+
+SPAWN_SCRIPT = """
+import json, multiprocessing, spacy
+if __name__ == "__main__":
+    multiprocessing.set_start_method("spawn")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("commentqa_emoji")
+    nlp.add_pipe("commentqa_classifier")
+    docs = list(nlp.pipe(["where is this dress from?", "🔥🔥🔥"] * 2, n_process=2,
+                         batch_size=1))
+    print(json.dumps([max(d.cats, key=d.cats.get) for d in docs]))
+"""
+
+
+def test_nlp_pipe_with_spawned_processes(tmp_path):
+    """macOS and Windows start worker processes by spawning: spaCy then pickles the
+    extensions every installed package registered."""
+    script = tmp_path / "spawn.py"
+    script.write_text(SPAWN_SCRIPT, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout) == ["question", "reaction"] * 2
+
+
+def test_classifier_model_path_is_checked_and_resolved_when_added(tmp_path, monkeypatch):
+    import shutil
+
+    import commentqa.spacy_components  # noqa: F401
+    from commentqa.persistence import ModelLoadError, default_model_path
+
+    with pytest.raises(ModelLoadError):
+        spacy.blank("en").add_pipe("commentqa_classifier",
+                                   config={"model": str(tmp_path / "nowhere")})
+    shutil.copytree(default_model_path(), tmp_path / "a" / "m")
+    monkeypatch.chdir(tmp_path / "a")
+    pipeline = spacy.blank("en")
+    component = pipeline.add_pipe("commentqa_classifier", config={"model": "m"})
+    assert component.model_path == str(tmp_path / "a" / "m")
+    monkeypatch.chdir(tmp_path)  # a relative path meant the folder where it was given
+    cats = pipeline("where is this from?").cats
+    assert max(cats, key=cats.get) == "question"

@@ -1,0 +1,225 @@
+"""Facebook Graph API and Reddit exports: detection, threads, creators, deleted comments."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import FIXTURES
+
+from commentqa.batch import score_files
+from commentqa.formats import FieldMap, detect_format, extract
+from commentqa.io import InputError
+from commentqa.scoring import PostTally, score_frame
+
+EXPORTS = FIXTURES / "exports"
+POST = "104857362910475_912345678901234"
+PAGE = "104857362910475"
+THREAD = "t3_1h2x9qk"
+
+
+def _score(tmp_path, model, *inputs, **options):
+    out = tmp_path / "out"
+    done = score_files([str(i) for i in inputs], out, model=model, out_format="jsonl", jobs=1,
+                       **options)
+    assert done.rows_read == done.rows_scored + done.rows_rejected
+    return out, done
+
+
+def _read(out, name="comments") -> pd.DataFrame:
+    return pd.read_json(out / f"{name}.jsonl", lines=True,
+                        dtype={"comment_id": str, "post_id": str, "parent_id": str})
+
+
+def _rejects(out) -> list[dict]:
+    return [json.loads(x) for x in (out / "rejects.jsonl").read_text("utf-8").splitlines()]
+
+
+def _jsonl(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+# -- Facebook ------------------------------------------------------------------------
+
+
+def test_facebook_post_object_with_comments_and_page_replies(tmp_path, model):
+    out, done = _score(tmp_path, model, EXPORTS / "facebook_graph_post.json")
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["inputs"][0]["format"] == "facebook"
+    assert done.rows_read == done.rows_scored == 10  # 8 comments + 2 replies by the page
+    comments = _read(out).set_index("comment_id")
+    assert set(comments["post_id"]) == {POST}
+    reply = "912345678901234_1203951190447735"
+    assert comments.loc[reply, "parent_id"] == "912345678901234_1203948576221904"
+    assert comments.loc[reply, "is_creator"] == True  # noqa: E712  (the page's from.id)
+    assert comments.loc["912345678901234_1203962287104452", "is_creator"] == False  # noqa: E712
+    # A photo alone is a comment with no words: scored, not lost.
+    assert "912345678901234_1203964478850126" in comments.index
+    assert comments.loc["912345678901234_1203975500912376", "label"] == "spam"
+    post = _read(out, "posts").iloc[0]
+    assert (post["top_level"], post["replies"], post["creator_replies"]) == (8, 2, 2)
+    assert post["unique_commenters"] == 8
+
+
+def test_facebook_comments_page_with_nested_replies_and_parent_fields(tmp_path, model):
+    """``GET /{post-id}/comments``: a comment holding its replies in ``comments.data`` is a
+    comment (it has ``like_count``), not a post; ``parent.id`` links a reply."""
+    page = {"data": [
+        {"id": "9_1", "message": "does this come in size 8?", "created_time": "2026-01-01",
+         "from": {"id": "u1", "name": "Ana"}, "like_count": 0,
+         "comments": {"data": [{"id": "9_2", "message": "yes, all sizes 5-11 ❤️",
+                                "from": {"id": "u2", "name": "Shop"}}]}},
+        {"id": "9_3", "message": "love it", "created_time": "2026-01-01",
+         "parent": {"id": "9_1"}, "from": {"id": "u3", "name": "Bo"}},
+        {"id": "9_4", "created_time": "2026-01-01", "from": {"id": "u4", "name": "Cy"}},
+    ], "paging": {"cursors": {"before": "a", "after": "b"}}}
+    src = tmp_path / "page.json"
+    src.write_text(json.dumps(page), encoding="utf-8")
+    out, done = _score(tmp_path, model, src)
+    assert (done.rows_scored, done.rows_rejected) == (3, 1)
+    comments = _read(out).set_index("comment_id")
+    assert comments.loc["9_2", "parent_id"] == "9_1"
+    assert comments.loc["9_3", "parent_id"] == "9_1"
+    assert pd.isna(comments.loc["9_1", "parent_id"])
+    assert [r["reason"] for r in _rejects(out)] == ["comment '9_4': field 'message': missing"]
+
+
+def test_facebook_post_with_comments_fetched_without_comment_fields_is_a_post():
+    """With neither a comment's own fields nor ``parent``, a record holding ``comments.data``
+    is read as a post, as an Instagram media object is."""
+    post = {"id": "p1", "message": "caption", "from": {"id": "page", "name": "Page"},
+            "comments": {"data": [{"id": "c1", "message": "nice", "from": {"id": "u"}}]}}
+    assert detect_format([post]) == "facebook"
+    parts = extract(post["comments"]["data"][0], "facebook", FieldMap(),
+                    {"post_id": "p1", "owner": "page"})
+    assert [(c.comment_id, c.post_id, c.is_creator) for c in parts] == [("c1", "p1", False)]
+
+
+# -- Reddit --------------------------------------------------------------------------
+
+
+def test_reddit_thread_json(tmp_path, model):
+    """A thread as ``/comments/<id>.json`` gives it: the post's listing, then the comments'
+    with nested replies, a ``more`` stub and a removed comment that has a reply."""
+    out, done = _score(tmp_path, model, EXPORTS / "reddit_thread.json")
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["inputs"][0]["format"] == "reddit"
+    assert (done.rows_read, done.rows_scored, done.rows_rejected) == (11, 10, 1)
+    [reject] = _rejects(out)
+    assert reject["line"] == 2
+    assert reject["reason"] == ("comment 'm0q3e31': field 'body': '[removed]', what Reddit "
+                                "shows of a deleted or removed comment")
+    comments = _read(out).set_index("comment_id")
+    assert set(comments["post_id"]) == {THREAD}
+    assert comments.loc["m0q1c15", "parent_id"] == "m0q1b07"  # t1_ dropped: joins comment_id
+    assert comments.loc["m0q3f40", "parent_id"] == "m0q3e31"  # the reply outlives its parent
+    assert pd.isna(comments.loc["m0q1a01", "parent_id"])  # t3_: a reply to the post
+    assert comments["is_creator"].sum() == 2  # the OP's is_submitter replies
+    assert comments.loc["m0q7k54", "label"] == "spam"
+    post = _read(out, "posts").iloc[0]
+    assert (post["top_level"], post["replies"], post["creator_replies"]) == (6, 4, 2)
+
+
+def _dump_rows() -> list[dict]:
+    """Comments as Pushshift-style monthly dumps write them: one flat object per line."""
+    base = {"subreddit": "Coffee", "link_id": "t3_x1", "score": 1}
+    return [
+        {**base, "id": "a1", "body": "what grinder do you use for this?", "author": "kim",
+         "parent_id": "t3_x1", "is_submitter": False},
+        {**base, "id": "a2", "body": "a Comandante, 22 clicks", "author": "op",
+         "parent_id": "t1_a1", "is_submitter": True},
+        {**base, "id": "a3", "body": "[deleted]", "author": "[deleted]", "parent_id": "t3_x1"},
+        {**base, "id": "a4", "body": "this is the way", "author": "lee", "parent_id": "t3_x1",
+         "is_submitter": False},
+    ]
+
+
+def test_reddit_dump_lines_and_the_same_records_read_flat(tmp_path, model):
+    src = _jsonl(tmp_path / "RC_2026-11.jsonl", _dump_rows())
+    out, done = _score(tmp_path, model, src)
+    assert (done.rows_scored, done.rows_rejected) == (3, 1)
+    post = _read(out, "posts").iloc[0]
+    assert (post["post_id"], post["top_level"], post["replies"], post["creator_replies"]) == (
+        "t3_x1", 2, 1, 1)
+    # Read as flat records (link_id, is_submitter are common names), a parent that is the
+    # post itself still makes a top-level comment; "[deleted]" is then scored as text.
+    flat = tmp_path / "flat"
+    done = score_files([str(src)], flat, model=model, out_format="jsonl", jobs=1, fmt="flat")
+    assert done.rows_scored == 4
+    post = _read(flat, "posts").iloc[0]
+    assert (post["top_level"], post["replies"], post["creator_replies"]) == (3, 1, 1)
+
+
+def test_a_parent_that_is_the_post_is_no_reply_in_the_core(model):
+    frame = pd.DataFrame({"text": ["nice", "where from?", "thanks"],
+                          "post_id": ["p", "p", "p"], "parent_id": ["p", None, "c1"]})
+    scored = score_frame(model, frame)
+    counts = PostTally.from_scored(scored).counts.loc["p"]
+    assert (counts["top_level"], counts["replies"]) == (2, 1)
+
+
+def test_deep_reddit_threads_are_read_without_recursion():
+    reply: dict | str = ""
+    for depth in range(300, 0, -1):  # 300 levels: more than a recursive reader would take
+        reply = {"kind": "Listing", "data": {"children": [{"kind": "t1", "data": {
+            "id": f"r{depth}", "body": f"level {depth}", "link_id": "t3_p",
+            "parent_id": f"t1_r{depth - 1}" if depth > 1 else "t1_r0", "replies": reply}}]}}
+    top = {"id": "r0", "body": "top", "link_id": "t3_p", "parent_id": "t3_p", "replies": reply}
+    parts = extract(top, "reddit", FieldMap())
+    assert len(parts) == 301 and all(not isinstance(p, str) for p in parts)
+    assert [p.parent_id for p in parts[:3]] == [None, "r0", "r1"]
+    assert parts[2].where == "reply 1.1: "
+
+
+def test_a_listing_child_that_is_not_a_comment_is_a_reject_not_a_loss():
+    record = {"id": "c", "body": "ok", "link_id": "t3_p", "parent_id": "t3_p",
+              "replies": {"kind": "Listing", "data": {"children": [
+                  {"kind": "t2", "data": {"name": "someone"}}, 7,
+                  {"kind": "more", "data": {"children": ["x"]}}]}}}
+    parts = extract(record, "reddit", FieldMap())
+    assert parts[1:] == ["reply 1: a Reddit 't2' thing, not a comment ('t1')",
+                         "reply 2: expected a JSON object, got number"]
+
+
+# -- --format ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("forced, records, detected", [
+    ("facebook", _dump_rows(), "Reddit comments"),
+    ("reddit", [{"id": "1", "message": "hi", "created_time": "2026"}],
+     "Facebook Graph API comments"),
+    ("reddit", [{"id": "1", "text": "hi"}], "flat comment records"),
+])
+def test_forced_format_that_would_reject_every_record_is_one_error(tmp_path, model, forced,
+                                                                     records, detected):
+    src = _jsonl(tmp_path / "in.jsonl", records)
+    with pytest.raises(InputError, match=rf"in\.jsonl: --format {forced}, but its records "
+                                         rf"look like {detected}"):
+        _score(tmp_path, model, src, fmt=forced)
+
+
+def test_forced_format_with_a_text_field_reads_flat_records(tmp_path, model):
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": "1", "text": "where is it from?",
+                                          "link_id": "t3_p", "parent_id": "t3_p"}])
+    out, done = _score(tmp_path, model, src, fmt="reddit", fields=FieldMap(text="text"))
+    assert done.rows_scored == 1
+    assert _read(out, "posts").iloc[0]["top_level"] == 1
+
+
+def test_reddit_csv_export_with_its_own_column_names(tmp_path, model):
+    """A Reddit CSV (``body`` beside ``subreddit``) is read as Reddit comments, and the
+    field options name its other columns."""
+    src = tmp_path / "reddit.csv"
+    src.write_text("comment_id,body,subreddit,thread,reply_to,user,is_submitter\n"
+                   "k1,does the 250g bag fit the hopper?,Coffee,t3_q,t3_q,ana,false\n"
+                   "k2,yes with room to spare,Coffee,t3_q,t1_k1,op,true\n", encoding="utf-8")
+    out, done = _score(tmp_path, model, src, fields=FieldMap(
+        id="comment_id", post="thread", parent="reply_to", author="user"))
+    assert done.rows_scored == 2
+    comments = _read(out).set_index("comment_id")
+    assert comments.loc["k2", "parent_id"] == "k1" and comments.loc["k2", "is_creator"]
+    post = _read(out, "posts").iloc[0]
+    assert (post["post_id"], post["top_level"], post["replies"], post["creator_replies"],
+            post["unique_commenters"]) == ("t3_q", 1, 1, 1, 1)
