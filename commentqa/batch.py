@@ -59,6 +59,7 @@ from .scoring import (
     score_frame,
 )
 from .sources import (
+    FIELD_FORMATS,
     Chunk,
     Source,
     Unreadable,
@@ -236,9 +237,7 @@ def _comment_columns(lines: list[int], objects: list[Any], raws: list[Any], sour
     comments: list[Comment] = []
     kept: list[int] = []
     for line, record, raw in zip(lines, objects, raws):
-        items, found = unwrap_document(record)
-        context = {**source.context, **found} if found else source.context
-        for item in items:
+        for item, context in _documents(record, source.context):
             for part in extract(item, source.fmt, source.fields, context):
                 if isinstance(part, str):
                     rejects.append(_reject(source, line, part, _text_of(raw)))
@@ -248,6 +247,21 @@ def _comment_columns(lines: list[int], objects: list[Any], raws: list[Any], sour
     if not comments:
         return {name: [] for name in Comment._fields}, kept
     return dict(zip(Comment._fields, map(list, zip(*comments)))), kept
+
+
+def _documents(record: Any, context: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The records inside an API page or document with what it says about them, one level
+    further for a page of posts (``{"data": [post, ...]}`` saved on one line: each post
+    holds its comments), as reading a whole document file does."""
+    items, found = unwrap_document(record)
+    context = {**context, **found} if found else context
+    for item in items:
+        inner = document_items(item) if item is not record else None
+        if inner is None:
+            yield item, context
+        else:
+            merged = {**context, **inner[1]} if inner[1] else context
+            yield from ((leaf, merged) for leaf in inner[0])
 
 
 #: Posts whose counts are kept in memory (about 350 bytes each) before they are written out
@@ -579,7 +593,7 @@ def _summary_json(summary: ScoreSummary, model: CommentModel, sources: list[Sour
         "output_format": out_format,
         "inputs": [{"path": valid_unicode(s.name), "container": s.container, "format": s.fmt,
                     "fields": {k: v for k, v in s.fields.roles().items() if v}
-                    if s.fmt == "flat" else None} for s in sources],
+                    if s.fmt in FIELD_FORMATS else None} for s in sources],
         "python": sys.version.split()[0],
     }
 

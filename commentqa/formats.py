@@ -142,22 +142,17 @@ def resolve_fields(sample: Iterable[Mapping[str, Any]], given: FieldMap) -> Fiel
 def detect_format(sample: Iterable[Any]) -> str:
     """A format of :data:`FORMATS` from the first object records of a file."""
     for record in sample:
+        items = document_items(record)
+        if items is not None:
+            record = next((i for i in items[0] if isinstance(i, Mapping)), None)
         if not isinstance(record, Mapping):
             continue
-        items = _document_items(record)
-        if items is not None:
-            first = next((i for i in items[0] if isinstance(i, Mapping)), None)
-            if first is None:
-                continue
-            record = first
         kind = str(record.get("kind", ""))
         if kind.startswith("youtube#") or "topLevelComment" in (record.get("snippet") or {}):
             return "youtube"
         if _is_reddit(record):
             return "reddit"
-        if "message" in record and "text" not in record and (
-            "created_time" in record or isinstance(record.get("from"), Mapping)
-        ):
+        if _is_facebook(record):
             return "facebook"
         replies = record.get("replies")
         if (isinstance(replies, Mapping) and "data" in replies) or (
@@ -177,32 +172,74 @@ def _is_reddit(record: Mapping[str, Any]) -> bool:
             or (type(parent) is str and parent.startswith(("t1_", "t3_"))))
 
 
-#: Fields a Facebook comment object has and a post object has not: a record holding
-#: ``comments.data`` with one of them is a comment with its replies, not a post.
+def _is_facebook(record: Mapping[str, Any]) -> bool:
+    """A Facebook comment: a ``message`` (or a photo alone) and a Graph API field beside it.
+    Instagram's ``from`` names a ``username``, Facebook's a ``name``."""
+    if "text" in record:
+        return False
+    who = record.get("from")
+    if isinstance(who, Mapping) and "username" not in who:
+        return "message" in record or "attachment" in record or "name" in who
+    return "message" in record and ("created_time" in record or isinstance(who, Mapping))
+
+
+#: Fields a Facebook comment object has and a post object has not (Graph API ``Comment``):
+#: a record holding ``comments.data`` with one of them is a comment with its replies.
 _FACEBOOK_COMMENT_FIELDS = frozenset({
-    "parent", "like_count", "comment_count", "attachment", "can_reply_privately", "is_hidden",
-    "user_likes", "can_hide", "can_like", "can_remove", "is_private",
+    "parent", "like_count", "comment_count", "attachment", "user_likes", "can_like",
+    "can_remove", "object",
 })
+#: Fields only a Facebook post has (``Post`` / ``PagePost``); nested ones are objects there.
+_FACEBOOK_POST_FIELDS = frozenset({"story", "full_picture", "status_type", "is_published"})
+_FACEBOOK_POST_OBJECTS = frozenset({"attachments", "shares", "privacy"})
 #: Reddit things that are not comments: a thread's post (``t3``) and the stub of replies the
 #: export did not load (``more``). A listing's other children are comments or rejects.
 _REDDIT_NOT_COMMENTS = frozenset({"t3", "more"})
+#: What Reddit leaves in ``body`` (and ``author``) of a deleted or removed comment.
+_REDDIT_GONE = frozenset({"[deleted]", "[removed]", "[ Removed by Reddit ]"})
+
+
+def _is_listing(value: Any) -> bool:
+    return (isinstance(value, Mapping) and value.get("kind") == "Listing"
+            and isinstance(value.get("data"), Mapping)
+            and isinstance(value["data"].get("children"), list))
 
 
 def _listing_items(listing: Mapping[str, Any]) -> list | None:
     """The comments of a Reddit ``Listing`` (a ``t1`` thing's ``data``), or None when
     ``listing`` is not one."""
-    data = listing.get("data")
-    children = data.get("children") if isinstance(data, Mapping) else None
-    if listing.get("kind") != "Listing" or not isinstance(children, list):
+    if not _is_listing(listing):
         return None
     items = []
-    for child in children:
+    for child in listing["data"]["children"]:
         kind = child.get("kind") if isinstance(child, Mapping) else None
         if kind in _REDDIT_NOT_COMMENTS:
             continue
         items.append(child["data"] if kind == "t1" and isinstance(child.get("data"), Mapping)
                      else child)
     return items
+
+
+def _facebook_post(record: Mapping[str, Any], comments: list | None) -> bool:
+    """Whether a Facebook-looking ``record`` (holding ``comments``, or None) is a post rather
+    than a comment. Fields decide where they can; else the ids, since a post ``A_B`` holds
+    comments ``B_...`` and a comment ``B_C`` holds replies ``B_...``; else a record with
+    comments is a post, one without is a comment (so no comment is ever dropped)."""
+    if _FACEBOOK_POST_FIELDS.intersection(record) or any(
+            isinstance(record.get(name), Mapping) for name in _FACEBOOK_POST_OBJECTS):
+        return True
+    if comments is None or _FACEBOOK_COMMENT_FIELDS.intersection(record):
+        return False
+    if "message" not in record and "attachment" not in record:
+        return True  # a post fetched for its comments alone
+    first, _, second = str(record.get("id") or "").partition("_")
+    kids = [str(c["id"]) for c in comments if isinstance(c, Mapping) and c.get("id")]
+    if second and kids:
+        if all(k.startswith(f"{second}_") for k in kids):
+            return True
+        if all(k.startswith(f"{first}_") for k in kids):
+            return False
+    return bool(kids)
 
 
 def _document_items(record: Mapping[str, Any]) -> tuple[list, dict[str, Any]] | None:
@@ -214,12 +251,18 @@ def _document_items(record: Mapping[str, Any]) -> tuple[list, dict[str, Any]] | 
     listing = _listing_items(record)
     if listing is not None:
         return listing, {}
-    if record.get("kind") == "t1" and isinstance(record.get("data"), Mapping):
-        return [record["data"]], {}
+    kind = record.get("kind")
+    if isinstance(record.get("data"), Mapping) and kind in ("t1", *_REDDIT_NOT_COMMENTS):
+        return ([record["data"]] if kind == "t1" else []), {}  # a thing saved on its own
     comments = record.get("comments")
-    if (isinstance(comments, Mapping) and isinstance(comments.get("data"), list)
-            and not ("message" in record and _FACEBOOK_COMMENT_FIELDS.intersection(record))):
-        return comments["data"], {"post_id": _as_id(record.get("id")), "owner": _owner(record)}
+    data = comments.get("data") if isinstance(comments, Mapping) else None
+    if isinstance(data, list) and "text" not in record and not (
+            ("message" in record or "attachment" in record)
+            and not _facebook_post(record, data)):
+        return data, {"post_id": _as_id(record.get("id")), "owner": _owner(record)}
+    if (data is None and "text" not in record and isinstance(record.get("from"), Mapping)
+            and _facebook_post(record, None)):
+        return [], {}  # a Facebook post nobody commented on: the edge is left out
     if isinstance(record.get("data"), list) and "text" not in record:
         return record["data"], {}
     return None
@@ -238,7 +281,11 @@ def _owner(post: Mapping[str, Any]) -> str | None:
 
 def document_items(record: Any) -> tuple[list, dict[str, Any]] | None:
     """The records inside ``record`` and what it says about them, if it is an API page or
-    media document; None for anything else."""
+    media document (or a Reddit thread: an array of listings); None for anything else."""
+    if isinstance(record, list):
+        if record and all(_is_listing(x) for x in record):
+            return [item for x in record for item in _listing_items(x)], {}
+        return None
     return _document_items(record) if isinstance(record, Mapping) else None
 
 
@@ -550,23 +597,33 @@ def _thread(record: Any, one: Callable[[Mapping[str, Any], str | None, str], Com
 def _facebook(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]
               ) -> Extracted:
     owner = context.get("owner")
-    post = _as_id(_lookup(record, fields.post)[1]) if fields.post else None
-    post = post or context.get("post_id")
     name = fields.text or "message"
+    # A bare comment's replies rarely repeat its post id: they take the comment's.
+    thread_post = _as_id(_named(record, fields.post, "post_id")) or context.get("post_id")
 
     def one(obj: Mapping[str, Any], parent: str | None, where: str) -> Comment | str:
         found, text = _lookup(obj, name)
-        if not found and "attachment" in obj and not fields.text:
+        if text is None and "attachment" in obj and name == "message":
             found, text = True, ""  # a photo or sticker alone: a comment with no words
         problem = text_problem(text, found, name)
         if problem:
             return problem
         who = obj.get("from")
-        author = _as_id((who.get("id") or who.get("name")) if isinstance(who, Mapping) else None)
-        creator = (author == owner) if (owner and author is not None) else None
+        if isinstance(who, Mapping):
+            author = _as_id(who.get("id") or who.get("name"))
+        else:  # flattened exports (Facepager's from.id column) or a named field
+            author = _as_id(_named(obj, fields.author, "from.id") or obj.get("from.name"))
+        creator = as_flag(_named(obj, fields.creator, "is_creator"))
+        if creator is None and owner and author is not None:
+            creator = author == owner
         above = obj.get("parent")
-        parent = _as_id(above.get("id")) if isinstance(above, Mapping) else parent
-        return Comment(_as_id(obj.get("id")), post, parent, author, creator, text, where)
+        if isinstance(above, Mapping):
+            parent = _as_id(above.get("id"))
+        else:
+            parent = _as_id(_named(obj, fields.parent, "parent.id")) or parent
+        post = _as_id(_named(obj, fields.post, "post_id")) or thread_post
+        return Comment(_as_id(_named(obj, fields.id, "id")), post, parent, author, creator,
+                       text, where)
 
     def replies_of(obj: Mapping[str, Any]) -> list | None:
         comments = obj.get("comments")
@@ -579,10 +636,6 @@ def _facebook(record: Mapping[str, Any], fields: FieldMap, context: dict[str, An
 def _named(obj: Mapping[str, Any], name: str | None, default: str) -> Any:
     """The field the user named for a role (``--id-field`` ...), else the format's own."""
     return _lookup(obj, name)[1] if name else obj.get(default)
-
-
-#: What Reddit leaves in ``body`` (and ``author``) of a deleted or removed comment.
-_REDDIT_GONE = frozenset({"[deleted]", "[removed]"})
 
 
 def _reddit(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]) -> Extracted:
@@ -612,8 +665,9 @@ def _reddit(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]
         if creator is None and owner and author is not None:
             creator = author == owner
         comment_id = _as_id(_named(obj, fields.id, "id"))
-        if comment_id is None and not fields.id and isinstance(obj.get("name"), str):
-            comment_id = _as_id(obj["name"].removeprefix("t1_"))
+        fullname = obj.get("name")
+        if comment_id is None and isinstance(fullname, str) and fullname.startswith("t1_"):
+            comment_id = _as_id(fullname[3:])
         return Comment(comment_id, post, parent, author, creator, text, where)
 
     def replies_of(obj: Mapping[str, Any]) -> list | None:

@@ -112,7 +112,7 @@ class Chunk:
         """This chunk with ``lines`` and ``items`` filled: a ``block`` is split into its
         lines (blank ones counted, not kept); other kinds are returned as they are."""
         if self.kind == "arrow":
-            rows = self.batch.to_pylist()
+            rows = _arrow_rows(self.batch)
             return Chunk(self.source, "records",
                          list(range(self.first_line, self.first_line + len(rows))), rows,
                          self.blank, self.bytes_read)
@@ -135,7 +135,7 @@ class Chunk:
         if self.kind == "block":
             return self._block_lines[line - self.first_line]
         if self.kind == "arrow":
-            return self.batch.slice(line - self.first_line, 1).to_pylist()[0]
+            return _arrow_rows(self.batch.slice(line - self.first_line, 1))[0]
         return self.items[self.lines.index(line)]
 
     @cached_property
@@ -232,20 +232,29 @@ def open_source(path: Path, fmt: str = "auto", fields: FieldMap | None = None) -
         raise InputError(f"{path}: --format {fmt}, but its records look like "
                          f"{_FORMAT_NAMES[detected]}; leave --format out to detect it")
     source.fmt = detected if fmt == "auto" else fmt
-    if source.fmt == "flat":
-        # The records inside API pages and media documents, which are what gets scored.
+    if source.fmt in FIELD_FORMATS:
+        # The records inside API pages and media documents (a page of posts holds posts
+        # that hold comments), which are what gets scored.
         sample = [item for record in sample for item in unwrap_document(record)[0]]
+        sample = [inner for item in sample for inner in unwrap_document(item)[0]]
         source.fields = resolve_fields(sample, source.fields)
         records = [r for r in sample if isinstance(r, Mapping)]
         kind = "column" if source.container in ("csv", "parquet") else "field"
         # The text field, and every field the user named: a name no record has is a typo.
-        named = {"text": source.fields.text or "text"}
+        named = {"text": source.fields.text or _TEXT_FIELDS.get(source.fmt, "text")}
         named.update((role, name) for role, name in (fields or FieldMap()).roles().items()
                      if name is not None and role != "text")
+        photo = source.fmt == "facebook" and named["text"] == "message"
         for role, name in named.items():
             require_field(source.path, records, name, kind=kind, option=f"--{role}-field",
-                          has=lambda record, name=name: has_field(record, name))
+                          has=lambda record, name=name, role=role: has_field(record, name)
+                          or (photo and role == "text" and "attachment" in record))
     return source
+
+
+#: Formats whose records are read through a field map (found by common names or named by
+#: the user): flat records, and the Reddit and Facebook comments that CSV exports flatten.
+FIELD_FORMATS = ("flat", "reddit", "facebook")
 
 
 #: The text field of each API format (``--text-field`` names another).
@@ -499,6 +508,23 @@ def _csv_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
                     _BLANK if reason is None else Unreadable(reason, raw))
                    for line, row, reason, raw in rows)
         yield from _records(source, records, chunk_rows)
+
+
+def _arrow_rows(batch: Any) -> list[dict[str, Any]]:
+    """Rows of a record batch as dicts. Binary columns are read as UTF-8 text (Impala, older
+    Hive and some Spark jobs write strings as plain BINARY); bytes that are not UTF-8 become
+    lone surrogates, which the text checks reject by field."""
+    import pyarrow as pa
+
+    rows = batch.to_pylist()
+    binary = [field.name for field in batch.schema
+              if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)]
+    for name in binary:
+        for row in rows:
+            value = row[name]
+            if isinstance(value, bytes):
+                row[name] = value.decode("utf-8", "surrogateescape")
+    return rows
 
 
 def _parquet_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:

@@ -223,3 +223,102 @@ def test_reddit_csv_export_with_its_own_column_names(tmp_path, model):
     post = _read(out, "posts").iloc[0]
     assert (post["post_id"], post["top_level"], post["replies"], post["creator_replies"],
             post["unique_commenters"]) == ("t3_q", 1, 1, 1, 1)
+
+
+# -- shapes from a review of real exports ---------------------------------------------
+
+
+def test_facebook_comments_with_an_empty_replies_edge_are_comments(tmp_path, model):
+    """``fields=comments.summary(true)`` gives every comment a ``comments`` edge, empty or
+    not: such a comment must not be taken for a post (it would vanish)."""
+    edge = {"data": [], "summary": {"order": "chronological", "total_count": 0}}
+    rows = [{"id": "222_1", "message": "vegan options?", "created_time": "2024",
+             "from": {"name": "Ann", "id": "9"}, "comments": edge},
+            {"id": "222_3", "message": "love this place", "created_time": "2024",
+             "from": {"name": "Bob", "id": "8"},
+             "comments": {"data": [{"id": "222_4", "message": "same!",
+                                    "from": {"name": "Cy", "id": "7"}}]}}]
+    out, done = _score(tmp_path, model, _jsonl(tmp_path / "c.jsonl", rows))
+    assert done.rows_scored == 3
+    assert _read(out).set_index("comment_id").loc["222_4", "parent_id"] == "222_3"
+
+
+def test_a_page_of_posts_on_one_line_gives_their_comments(tmp_path, model):
+    page = {"data": [
+        {"id": "111_222", "created_time": "2024", "from": {"name": "Cafe", "id": "111"},
+         "comments": {"data": [{"id": "222_1", "message": "open on sundays?",
+                                "from": {"name": "Ann", "id": "9"}},
+                               {"id": "222_2", "message": "yes from 9!",
+                                "from": {"name": "Cafe", "id": "111"}}]}},
+        {"id": "111_555", "story": "Cafe updated their cover photo.", "created_time": "2024",
+         "from": {"name": "Cafe", "id": "111"}}]}
+    src = tmp_path / "posts.json"
+    src.write_text(json.dumps(page) + "\n", encoding="utf-8")  # one line: read as JSONL
+    out, done = _score(tmp_path, model, src)
+    assert (done.rows_read, done.rows_scored) == (2, 2)
+    post = _read(out, "posts").iloc[0]
+    assert (post["post_id"], post["creator_comments"]) == ("111_222", 1)
+
+
+def test_a_facebook_file_opening_with_a_sticker_is_still_facebook(tmp_path, model):
+    rows = [{"id": "5_1", "created_time": "2024", "from": {"name": "Ann", "id": "9"},
+             "attachment": {"type": "sticker"}},
+            {"id": "5_2", "message": None, "created_time": "2024",
+             "from": {"name": "Bo", "id": "8"}, "attachment": {"type": "photo"}},
+            {"id": "5_3", "message": "where is this?", "created_time": "2024",
+             "from": {"name": "Cy", "id": "7"}}]
+    out, done = _score(tmp_path, model, _jsonl(tmp_path / "c.jsonl", rows))
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["inputs"][0]["format"] == "facebook"
+    assert (done.rows_scored, done.rows_rejected) == (3, 0)
+
+
+@pytest.mark.parametrize("header, fmt", [
+    ("comment_id,post_id,parent_id,author,message,created_time,is_creator", "facebook"),
+    ("comment_id,post_id,parent_id,author,subreddit,body,is_creator", "reddit"),
+])
+def test_flat_columns_keep_their_roles_beside_a_platform_text_column(tmp_path, model, header,
+                                                                      fmt):
+    """A CSV whose text column is ``message`` or ``body`` is read with the platform's rules,
+    and its id, post, parent, author and creator columns are still found by name."""
+    src = tmp_path / "export.csv"
+    cells = {"comment_id": ["c1", "c2"], "post_id": ["p", "p"], "parent_id": ["", "c1"],
+             "author": ["ann", "bo"], "message": ["where from?", "thanks!"],
+             "body": ["where from?", "thanks!"], "created_time": ["2024", "2024"],
+             "subreddit": ["x", "x"], "is_creator": ["false", "true"]}
+    names = header.split(",")
+    src.write_text(header + "\n" + "".join(",".join(cells[n][k] for n in names) + "\n"
+                                            for k in range(2)), encoding="utf-8")
+    out, _done = _score(tmp_path, model, src)
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["inputs"][0]["format"] == fmt
+    assert summary["inputs"][0]["fields"]["id"] == "comment_id"
+    comments = _read(out).set_index("comment_id")
+    assert list(comments.index) == ["c1", "c2"]
+    assert comments.loc["c2", "parent_id"] == "c1" and comments.loc["c2", "is_creator"]
+    post = _read(out, "posts").iloc[0]
+    assert (post["post_id"], post["replies"], post["creator_replies"]) == ("p", 1, 1)
+
+
+def test_reddit_threads_and_things_saved_one_per_line(tmp_path, model):
+    thread = json.loads((EXPORTS / "reddit_thread.json").read_text("utf-8"))
+    lines = tmp_path / "threads.jsonl"  # two thread responses, each an array on its line
+    lines.write_text((json.dumps(thread) + "\n") * 2, encoding="utf-8")
+    done = score_files([str(lines)], tmp_path / "a", model=model, jobs=1)
+    assert (done.rows_scored, done.rows_rejected) == (10, 12)  # the second copy: duplicates
+    things = tmp_path / "things.jsonl"  # jq -c '.[].data.children[]': t3, t1s, more
+    things.write_text("".join(json.dumps(c) + "\n" for listing in thread
+                              for c in listing["data"]["children"]), encoding="utf-8")
+    done = score_files([str(things)], tmp_path / "b", model=model, jobs=1)
+    assert (done.rows_read, done.rows_scored, done.rows_rejected) == (11, 10, 1)
+
+
+def test_reddit_removal_marker_and_a_mistyped_field(tmp_path, model):
+    rows = [{**r, "body": "[ Removed by Reddit ]"} if r["id"] == "a4" else r
+            for r in _dump_rows()]
+    src = _jsonl(tmp_path / "rc.jsonl", rows)
+    _out, done = _score(tmp_path, model, src)
+    assert (done.rows_scored, done.rows_rejected) == (2, 2)
+    with pytest.raises(InputError, match="no field 'lnk_id' in its first 4 records"):
+        score_files([str(src)], tmp_path / "x", model=model, jobs=1,
+                    fields=FieldMap(post="lnk_id"))

@@ -254,3 +254,24 @@ def test_more_jobs_than_cores_start_one_worker_a_core(tmp_path, model, monkeypat
     src = _jsonl(tmp_path / "c.jsonl", [{"id": "a", "post_id": "p", "text": "nice"}])
     _score(tmp_path, model, src, jobs=500)
     assert started == [os.cpu_count() or 1]
+
+
+def test_parquet_text_stored_as_binary_is_read_as_utf8(tmp_path, model):
+    """Impala, older Hive and some Spark jobs write strings as plain BINARY columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "binary.parquet"
+    pq.write_table(pa.table({
+        "text": pa.array(["where is this from? 😍".encode(), b"caf\xe9 au lait", b"wow"],
+                         type=pa.binary()),
+        "post_id": pa.array([b"p1", b"p1", b"p2"], type=pa.large_binary()),
+    }), src)
+    out = _score(tmp_path, model, src)
+    assert (summary(out)["rows_scored"], summary(out)["rows_rejected"]) == (2, 1)
+    comments = read(out)
+    assert list(comments["post_id"]) == ["p1", "p2"]
+    assert comments["label"].iloc[0] == "question"
+    [reject] = rejects(out)
+    assert reject["line"] == 2 and reject["reason"] == (
+        "field 'text': invalid Unicode (undecodable bytes or a lone surrogate)")
