@@ -140,26 +140,58 @@ def resolve_fields(sample: Iterable[Mapping[str, Any]], given: FieldMap) -> Fiel
 
 
 def detect_format(sample: Iterable[Any]) -> str:
-    """A format of :data:`FORMATS` from the first object records of a file."""
+    """A format of :data:`FORMATS` from the first object records of a file: the first of
+    their comments (inside pages and documents, two levels deep) that looks like a platform's,
+    else ``flat``."""
+    seen = 0
     for record in sample:
-        items = document_items(record)
-        if items is not None:
-            record = next((i for i in items[0] if isinstance(i, Mapping)), None)
-        if not isinstance(record, Mapping):
-            continue
-        kind = str(record.get("kind", ""))
-        if kind.startswith("youtube#") or "topLevelComment" in (record.get("snippet") or {}):
-            return "youtube"
-        if _is_reddit(record):
-            return "reddit"
-        if _is_facebook(record):
-            return "facebook"
-        replies = record.get("replies")
-        if (isinstance(replies, Mapping) and "data" in replies) or (
-            "like_count" in record and "username" in record and "text" in record
-        ) or isinstance(record.get("from"), Mapping):
-            return "instagram"
-        return "flat"
+        if _is_reddit_thing(record) or (isinstance(record, list) and record
+                                        and all(_is_reddit_thing(x) for x in record)):
+            return "reddit"  # a Listing, thread or thing, even one holding no comment
+        for item in _leaves(record):
+            if not isinstance(item, Mapping):
+                continue
+            fmt = _record_format(item)
+            if fmt != "flat":
+                return fmt
+            seen += 1
+            if seen >= _DETECT_ITEMS:
+                return "flat"
+    return "flat"
+
+
+#: Comments looked at to detect a file's format.
+_DETECT_ITEMS = 20
+
+
+def _leaves(record: Any) -> list:
+    """The records inside a page or document, and inside the documents a page holds (a
+    page of posts holds posts that hold comments); ``[record]`` for a plain record."""
+    found = document_items(record)
+    if found is None:
+        return [record]
+    return [leaf for item in found[0]
+            for leaf in (document_items(item) or ([item], None))[0]]
+
+
+def _is_reddit_thing(value: Any) -> bool:
+    return (isinstance(value, Mapping) and isinstance(value.get("data"), Mapping)
+            and value.get("kind") in ("Listing", "t1", *_REDDIT_NOT_COMMENTS))
+
+
+def _record_format(record: Mapping[str, Any]) -> str:
+    kind = str(record.get("kind", ""))
+    if kind.startswith("youtube#") or "topLevelComment" in (record.get("snippet") or {}):
+        return "youtube"
+    if _is_reddit(record):
+        return "reddit"
+    if _is_facebook(record):
+        return "facebook"
+    replies = record.get("replies")
+    if (isinstance(replies, Mapping) and "data" in replies) or (
+        "like_count" in record and "username" in record and "text" in record
+    ) or isinstance(record.get("from"), Mapping):
+        return "instagram"
     return "flat"
 
 
@@ -180,7 +212,10 @@ def _is_facebook(record: Mapping[str, Any]) -> bool:
     who = record.get("from")
     if isinstance(who, Mapping) and "username" not in who:
         return "message" in record or "attachment" in record or "name" in who
-    return "message" in record and ("created_time" in record or isinstance(who, Mapping))
+    if "attachment" in record and "created_time" in record:
+        return True  # a photo or sticker alone
+    return "message" in record and ("created_time" in record or isinstance(who, Mapping)
+                                    or isinstance(record.get("comments"), Mapping))
 
 
 #: Fields a Facebook comment object has and a post object has not (Graph API ``Comment``):
@@ -208,10 +243,14 @@ def _is_listing(value: Any) -> bool:
 def _listing_items(listing: Mapping[str, Any]) -> list | None:
     """The comments of a Reddit ``Listing`` (a ``t1`` thing's ``data``), or None when
     ``listing`` is not one."""
-    if not _is_listing(listing):
-        return None
+    return _things(listing["data"]["children"]) if _is_listing(listing) else None
+
+
+def _things(children: list) -> list:
+    """Reddit things as comments: a ``t1``'s ``data``; ``t3`` and ``more`` left out; anything
+    else as it is (a plain comment object, or a reject to be)."""
     items = []
-    for child in listing["data"]["children"]:
+    for child in children:
         kind = child.get("kind") if isinstance(child, Mapping) else None
         if kind in _REDDIT_NOT_COMMENTS:
             continue
@@ -220,26 +259,41 @@ def _listing_items(listing: Mapping[str, Any]) -> list | None:
     return items
 
 
+def _facebook_like(record: Mapping[str, Any]) -> bool:
+    """A Facebook object (post or comment), as opposed to an Instagram media object."""
+    who = record.get("from")
+    return ("message" in record or "attachment" in record or "created_time" in record
+            or (isinstance(who, Mapping) and "username" not in who))
+
+
 def _facebook_post(record: Mapping[str, Any], comments: list | None) -> bool:
     """Whether a Facebook-looking ``record`` (holding ``comments``, or None) is a post rather
-    than a comment. Fields decide where they can; else the ids, since a post ``A_B`` holds
-    comments ``B_...`` and a comment ``B_C`` holds replies ``B_...``; else a record with
-    comments is a post, one without is a comment (so no comment is ever dropped)."""
+    than a comment; the two share their fields. In turn: a field only one of them has; the
+    depth (a comment's replies hold no replies); a post always has an id, and a comment may
+    name its post; a page's post id is ``{page-id}_{post-id}`` with the page as ``from``; a
+    post ``A_B`` holds comments ``B_...`` where a comment ``B_C`` holds replies ``B_...``; a
+    record with no text is a post fetched for its comments. Otherwise a comment, so that no
+    comment is dropped for want of a sign."""
     if _FACEBOOK_POST_FIELDS.intersection(record) or any(
             isinstance(record.get(name), Mapping) for name in _FACEBOOK_POST_OBJECTS):
         return True
     if comments is None or _FACEBOOK_COMMENT_FIELDS.intersection(record):
         return False
-    if "message" not in record and "attachment" not in record:
-        return True  # a post fetched for its comments alone
-    first, _, second = str(record.get("id") or "").partition("_")
+    if any(isinstance(c, Mapping) and isinstance(c.get("comments"), Mapping) for c in comments):
+        return True
+    if record.get("id") is None or any(a in record for a in FLAT_ALIASES["post"]):
+        return False
+    first, _, second = str(record["id"]).partition("_")
+    who = record.get("from")
+    if second and isinstance(who, Mapping) and str(who.get("id")) == first:
+        return True
     kids = [str(c["id"]) for c in comments if isinstance(c, Mapping) and c.get("id")]
     if second and kids:
         if all(k.startswith(f"{second}_") for k in kids):
             return True
         if all(k.startswith(f"{first}_") for k in kids):
             return False
-    return bool(kids)
+    return "message" not in record and "attachment" not in record
 
 
 def _document_items(record: Mapping[str, Any]) -> tuple[list, dict[str, Any]] | None:
@@ -257,8 +311,7 @@ def _document_items(record: Mapping[str, Any]) -> tuple[list, dict[str, Any]] | 
     comments = record.get("comments")
     data = comments.get("data") if isinstance(comments, Mapping) else None
     if isinstance(data, list) and "text" not in record and not (
-            ("message" in record or "attachment" in record)
-            and not _facebook_post(record, data)):
+            _facebook_like(record) and not _facebook_post(record, data)):
         return data, {"post_id": _as_id(record.get("id")), "owner": _owner(record)}
     if (data is None and "text" not in record and isinstance(record.get("from"), Mapping)
             and _facebook_post(record, None)):
@@ -594,12 +647,34 @@ def _thread(record: Any, one: Callable[[Mapping[str, Any], str | None, str], Com
     return out
 
 
+def _role(obj: Mapping[str, Any], fields: FieldMap, role: str, native: Any = None) -> Any:
+    """A role's value in a Reddit or Facebook record: the field map's field (named by the
+    user or found by its common name, in this record or, for a role the file's first
+    records lacked, under its common names here), else what the platform's API writes
+    (``native``: ``from.id``, ``parent.id``...)."""
+    value = _get(obj, getattr(fields, role), role, fields)
+    return native if value is None else value
+
+
+def _replies(value: Any) -> list | None:
+    """Replies as an API writes them: a Reddit ``Listing`` (or ``""``), a Facebook
+    ``{"data": [...]}`` edge, or a plain list."""
+    if isinstance(value, list):
+        return _things(value)
+    if not isinstance(value, Mapping):
+        return None
+    data = value.get("data")
+    if isinstance(data, list):
+        return data
+    children = data.get("children") if isinstance(data, Mapping) else None
+    return _things(children) if isinstance(children, list) else None
+
+
 def _facebook(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]
               ) -> Extracted:
-    owner = context.get("owner")
     name = fields.text or "message"
     # A bare comment's replies rarely repeat its post id: they take the comment's.
-    thread_post = _as_id(_named(record, fields.post, "post_id")) or context.get("post_id")
+    thread_post = _as_id(_role(record, fields, "post")) or context.get("post_id")
 
     def one(obj: Mapping[str, Any], parent: str | None, where: str) -> Comment | str:
         found, text = _lookup(obj, name)
@@ -609,37 +684,20 @@ def _facebook(record: Mapping[str, Any], fields: FieldMap, context: dict[str, An
         if problem:
             return problem
         who = obj.get("from")
-        if isinstance(who, Mapping):
-            author = _as_id(who.get("id") or who.get("name"))
-        else:  # flattened exports (Facepager's from.id column) or a named field
-            author = _as_id(_named(obj, fields.author, "from.id") or obj.get("from.name"))
-        creator = as_flag(_named(obj, fields.creator, "is_creator"))
-        if creator is None and owner and author is not None:
-            creator = author == owner
+        native = ((who.get("id") or who.get("name")) if isinstance(who, Mapping)
+                  else obj.get("from.id") or obj.get("from.name"))  # or Facepager's columns
+        author = _as_id(_role(obj, fields, "author", native))
         above = obj.get("parent")
-        if isinstance(above, Mapping):
-            parent = _as_id(above.get("id"))
-        else:
-            parent = _as_id(_named(obj, fields.parent, "parent.id")) or parent
-        post = _as_id(_named(obj, fields.post, "post_id")) or thread_post
-        return Comment(_as_id(_named(obj, fields.id, "id")), post, parent, author, creator,
-                       text, where)
+        native = above.get("id") if isinstance(above, Mapping) else obj.get("parent.id")
+        parent = _as_id(_role(obj, fields, "parent", native)) or parent
+        post = _as_id(_role(obj, fields, "post")) or thread_post
+        return Comment(_as_id(_role(obj, fields, "id", obj.get("id"))), post, parent, author,
+                       _creator(obj, fields, context, author), text, where)
 
-    def replies_of(obj: Mapping[str, Any]) -> list | None:
-        comments = obj.get("comments")
-        data = comments.get("data") if isinstance(comments, Mapping) else None
-        return data if isinstance(data, list) else None
-
-    return _thread(record, one, replies_of)
-
-
-def _named(obj: Mapping[str, Any], name: str | None, default: str) -> Any:
-    """The field the user named for a role (``--id-field`` ...), else the format's own."""
-    return _lookup(obj, name)[1] if name else obj.get(default)
+    return _thread(record, one, lambda obj: _replies(obj.get("comments")))
 
 
 def _reddit(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]) -> Extracted:
-    owner = context.get("owner")
     name = fields.text or "body"
 
     def one(obj: Mapping[str, Any], parent: str | None, where: str) -> Comment | str:
@@ -653,28 +711,23 @@ def _reddit(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]
         if text.strip() in _REDDIT_GONE:
             return (f"field {name!r}: {text.strip()!r}, what Reddit shows of a deleted or "
                     "removed comment")
-        post = _as_id(_named(obj, fields.post, "link_id")) or context.get("post_id")
+        post = _as_id(_role(obj, fields, "post", obj.get("link_id"))) or context.get("post_id")
         # "t3_..." is the post itself (a top-level comment); "t1_<id>" is the comment <id>.
-        above = _as_id(_named(obj, fields.parent, "parent_id"))
-        if above is not None:
-            parent = None if above.startswith("t3_") or above == post else above
-            parent = parent[3:] if parent and parent.startswith("t1_") else parent
-        author = _as_id(_named(obj, fields.author, "author"))
+        above = _as_id(_role(obj, fields, "parent", obj.get("parent_id")))
+        if above is not None and (above.startswith("t3_") or above == post):
+            parent = None
+        elif above is not None:
+            parent = (above[3:] or parent) if above.startswith("t1_") else above
+        author = _as_id(_role(obj, fields, "author", obj.get("author")))
         author = None if author in _REDDIT_GONE else author
-        creator = as_flag(_named(obj, fields.creator, "is_submitter"))
-        if creator is None and owner and author is not None:
-            creator = author == owner
-        comment_id = _as_id(_named(obj, fields.id, "id"))
+        comment_id = _as_id(_role(obj, fields, "id", obj.get("id")))
         fullname = obj.get("name")
         if comment_id is None and isinstance(fullname, str) and fullname.startswith("t1_"):
             comment_id = _as_id(fullname[3:])
-        return Comment(comment_id, post, parent, author, creator, text, where)
+        return Comment(comment_id, post, parent, author, _creator(obj, fields, context, author),
+                       text, where)
 
-    def replies_of(obj: Mapping[str, Any]) -> list | None:
-        replies = obj.get("replies")  # a Listing, or "" when there are none
-        return _listing_items(replies) if isinstance(replies, Mapping) else None
-
-    return _thread(record, one, replies_of)
+    return _thread(record, one, lambda obj: _replies(obj.get("replies")))
 
 
 _EXTRACTORS: dict[str, Callable[[Mapping[str, Any], FieldMap, dict[str, Any]], Extracted]] = {

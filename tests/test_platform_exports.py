@@ -322,3 +322,73 @@ def test_reddit_removal_marker_and_a_mistyped_field(tmp_path, model):
     with pytest.raises(InputError, match="no field 'lnk_id' in its first 4 records"):
         score_files([str(src)], tmp_path / "x", model=model, jobs=1,
                     fields=FieldMap(post="lnk_id"))
+
+
+# -- a second review ---------------------------------------------------------------------
+
+_FB = {"created_time": "2024"}
+
+
+@pytest.mark.parametrize("doc, posts, scored", [
+    # Page Public Content Access withholds comment ids: the post is a post by its own id,
+    # "{page-id}_{post-id}" beside its author's from.id.
+    ({"id": "111_222", "message": "New menu", "from": {"id": "111"}, **_FB,
+      "comments": {"data": [{"message": "vegan options?", **_FB},
+                            {"message": "looks great", **_FB}]}}, {"111_222": 2}, 2),
+    # A comment naming its post, with plain ids, holds its reply.
+    ({"id": "5001", "post_id": "111_222", "message": "where is this?", **_FB,
+      "comments": {"data": [{"id": "5002", "message": "the old mill", **_FB}]}},
+     {"111_222": 2}, 2),
+    # A comment fetched without its message holds its reply (ids share the post's prefix).
+    ({"id": "222_3", "from": {"name": "Zed", "id": "9"}, **_FB, "message": "nice",
+      "comments": {"data": [{"id": "222_4", "message": "thanks!", **_FB}]}}, {}, 2),
+    # A post whose comments hold replies: threads are two deep.
+    ({"id": "9_9", "message": "caption", **_FB, "comments": {"data": [
+        {"id": "x1", "message": "first", "comments": {"data": [{"id": "x2",
+                                                                 "message": "reply"}]}}]}},
+     {"9_9": 2}, 2),
+])
+def test_facebook_posts_and_comments_told_apart(tmp_path, model, doc, posts, scored):
+    out, done = _score(tmp_path, model, _jsonl(tmp_path / "fb.jsonl", [doc]))
+    assert (done.rows_scored, done.rows_rejected) == (scored, 0)
+    table = _read(out, "posts") if (out / "posts.jsonl").stat().st_size else None
+    assert (dict(zip(table["post_id"], table["comments"])) if posts else table) == (
+        posts or None)
+
+
+def test_one_line_pages_of_media_and_comments_with_few_fields(tmp_path, model):
+    media = {"data": [{"id": "m1", "username": "cafe", "comments": {"data": [
+        {"id": "c1", "text": "yum", "username": "ann",
+         "replies": {"data": [{"id": "c2", "text": "@ann right?", "username": "cafe"}]}}]}}]}
+    out, done = _score(tmp_path, model, _jsonl(tmp_path / "ig.jsonl", [media]))
+    assert done.rows_scored == 2 and _read(out, "posts").iloc[0]["creator_replies"] == 1
+    page = {"data": [{"id": "222_1", "message": "which size?",
+                      "comments": {"data": [{"id": "222_2", "message": "M fits"}]}}]}
+    done = score_files([str(_jsonl(tmp_path / "fb.jsonl", [page]))], tmp_path / "fb", model=model,
+                       jobs=1)
+    assert done.rows_scored == 2
+
+
+def test_flat_roles_of_reddit_and_facebook_records_found_later_or_by_owner(tmp_path, model):
+    rows = [{"id": f"c{k}", "post_id": "p", "message": "nice", "created_time": "2024",
+             "author": f"u{k}", "post_owner": "u0"} for k in range(21)]
+    rows.append({**rows[1], "id": "c21", "parent_id": "c0", "author": "u0"})
+    out, _ = _score(tmp_path, model, _jsonl(tmp_path / "fb.jsonl", rows))
+    post = _read(out, "posts").iloc[0]
+    assert (post["replies"], post["creator_comments"], post["creator_replies"]) == (1, 2, 1)
+    named = tmp_path / "named"
+    score_files([str(tmp_path / "fb.jsonl")], named, model=model, jobs=1, out_format="jsonl",
+                fields=FieldMap(author="post_owner"))  # a named field beats from.id
+    assert _read(named, "posts").iloc[0]["unique_commenters"] == 1
+
+
+def test_reddit_things_after_many_posts_and_replies_as_a_list(tmp_path, model):
+    lines = [{"kind": "t3", "data": {"id": f"p{k}", "title": "t"}} for k in range(25)]
+    lines.append({"kind": "t1", "data": {"id": "a", "body": "great tips", "link_id": "t3_p",
+                                         "parent_id": "t3_p", "replies": [
+                                             {"id": "b", "body": "agreed", "parent_id": "t1_",
+                                              "link_id": "t3_p"}]}})
+    out, done = _score(tmp_path, model, _jsonl(tmp_path / "things.jsonl", lines))
+    assert (done.rows_read, done.rows_scored) == (2, 2)
+    comments = _read(out).set_index("comment_id")
+    assert comments.loc["b", "parent_id"] == "a"  # "t1_" names no comment: the enclosing one
