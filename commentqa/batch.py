@@ -38,6 +38,7 @@ from .formats import (
     extract,
     flat_columns,
     is_encodable,
+    reddit_columns,
     unwrap_document,
 )
 from .heap import fix_mmap_threshold, release_free_pages
@@ -225,9 +226,15 @@ def _comment_columns(lines: list[int], objects: list[Any], raws: list[Any], sour
                      rejects: list[dict[str, Any]]) -> tuple[dict[str, list], list[int]]:
     """The :class:`Comment` fields of a chunk's records (with their lines and raw items) as
     columns, and each comment's line; records that give no comment go to ``rejects``."""
-    if source.fmt == "flat" and (set(map(type, objects)) <= {dict}
-                                 or all(isinstance(r, Mapping) for r in objects)):
-        columns, keep, problems = flat_columns(objects, source.fields, source.context)
+    plain = source.fmt in ("flat", "reddit") and (
+        set(map(type, objects)) <= {dict} or all(isinstance(r, Mapping) for r in objects))
+    found = None
+    if plain and source.fmt == "flat":
+        found = flat_columns(objects, source.fields, source.context)
+    elif plain:  # Reddit dumps: one plain comment per line, read as columns too
+        found = reddit_columns(objects, source.fields, source.context)
+    if found is not None:
+        columns, keep, problems = found
         # An API page or media document on a line (saved page after page) holds comments:
         # such chunks take the record-by-record path below, which unwraps them.
         if not any(document_items(objects[k]) is not None for k, _ in problems):

@@ -48,6 +48,7 @@ __all__ = [
     "has_field",
     "is_encodable",
     "json_type",
+    "reddit_columns",
     "resolve_fields",
     "unwrap_document",
 ]
@@ -530,6 +531,53 @@ def flat_columns(records: list[dict], fields: FieldMap, context: dict[str, Any]
         "where": [""] * len(records),
     }
     return columns, keep, sorted(problems.items())
+
+
+def reddit_columns(records: list[dict], fields: FieldMap, context: dict[str, Any]
+                   ) -> tuple[dict[str, list], list[int], list[tuple[int, str]]] | None:
+    """What :func:`extract` makes of Reddit comment records in the ``reddit`` format, one
+    column at a time as :func:`flat_columns` does, when every record is one plain comment
+    (as dumps hold them: no things, listings or nested replies); None otherwise."""
+    if any(_is_reddit_thing(r) or _is_listing(r) or _replies(r.get("replies"))
+           for r in records):
+        return None
+    columns, keep, problems = flat_columns(records, fields, context)
+    name = fields.text or "body"
+    texts, authors = columns["text"], columns["author"]
+    gone = [j for j, t in enumerate(texts) if t.strip() in _REDDIT_GONE]
+    if gone:
+        problems = problems + [
+            (keep[j], f"field {name!r}: {texts[j].strip()!r}, what Reddit shows of a deleted "
+                      "or removed comment") for j in gone]
+        problems.sort()
+        dropped = set(gone)
+        rows = [j for j in range(len(keep)) if j not in dropped]
+        columns = {col: [values[j] for j in rows] for col, values in columns.items()}
+        keep = [keep[j] for j in rows]
+        texts, authors = columns["text"], columns["author"]
+    # As _thread names them: a reject inside a file of comments names the comment.
+    problems = [(k, _named_reason(records[k], reason)) for k, reason in problems]
+    posts, parents, ids = columns["post_id"], columns["parent_id"], columns["comment_id"]
+    for j, above in enumerate(parents):
+        if above is not None:
+            if above.startswith("t3_") or above == posts[j]:
+                parents[j] = None
+            elif above.startswith("t1_"):
+                parents[j] = above[3:] or None
+    for j, author in enumerate(authors):
+        if author in _REDDIT_GONE:
+            authors[j] = None
+            columns["is_creator"][j] = _creator(records[keep[j]], fields, context, None)
+    for j, comment_id in enumerate(ids):
+        fullname = records[keep[j]].get("name") if comment_id is None else None
+        if isinstance(fullname, str) and fullname.startswith("t1_"):
+            ids[j] = _as_id(fullname[3:])
+    return columns, keep, problems
+
+
+def _named_reason(record: Mapping[str, Any], reason: str) -> str:
+    own = _as_id(record.get("id"))
+    return reason if own is None else f"comment {own!r}: {reason}"
 
 
 def is_encodable(text: str) -> bool:

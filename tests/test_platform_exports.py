@@ -392,3 +392,51 @@ def test_reddit_things_after_many_posts_and_replies_as_a_list(tmp_path, model):
     assert (done.rows_read, done.rows_scored) == (2, 2)
     comments = _read(out).set_index("comment_id")
     assert comments.loc["b", "parent_id"] == "a"  # "t1_" names no comment: the enclosing one
+
+
+def _reddit_variety() -> list[dict]:
+    """Dump lines covering every branch of the Reddit reader."""
+    rows = []
+    for k, (body, parent, author, submitter) in enumerate([
+        ("good tips", "t3_p1", "ann", False), ("which one?", "t1_c0", "op", True),
+        ("[deleted]", "t3_p1", "[deleted]", None), ("  [removed] ", "t1_c1", "bo", False),
+        ("[ Removed by Reddit ]", "t3_p2", "cy", None), ("thanks", "t1_", "[deleted]", None),
+        ("same here", "t3_p2", None, None), ("x" * 10, "p1", "dee", "yes"),
+        (None, "t3_p1", "eve", False), (5, "t3_p1", "fay", False), ("", "t3_p1", "gus", True),
+        ("a\\x00b", "t3_p1", "hal", False), ("fine", None, "ivy", False),
+    ]):
+        row = {"id": f"c{k}", "body": body, "link_id": "t3_p1" if k % 4 else "p1",
+               "parent_id": parent, "author": author, "subreddit": "x"}
+        if submitter is not None:
+            row["is_submitter"] = submitter
+        rows.append(row)
+    rows.append({"name": "t1_zz", "body": "no id but a fullname", "link_id": "t3_p1",
+                 "parent_id": "t3_p1", "author": "jo", "post_owner": "jo"})
+    rows.append({"id": 77, "body": "numeric id", "link_id": "t3_p1", "parent_id": "t1_77"})
+    rows.append({"id": "c99", "text_missing": True, "link_id": "t3_p1"})
+    return rows
+
+
+@pytest.mark.parametrize("fields", [FieldMap(), FieldMap(owner="post_owner")])
+def test_reddit_dump_lines_read_as_columns_equal_the_record_reader(fields):
+    from commentqa.formats import reddit_columns, resolve_fields
+
+    rows = _reddit_variety()
+    fields = resolve_fields(rows[:20], fields)
+    context = {"owner": None}
+    columns, keep, problems = reddit_columns(rows, fields, context)
+    expected, reasons = [], []
+    for k, row in enumerate(rows):
+        for part in extract(row, "reddit", fields, context):
+            if isinstance(part, str):
+                reasons.append((k, part))
+            else:
+                expected.append((k, part))
+    assert problems == reasons
+    assert keep == [k for k, _ in expected]
+    got = list(zip(*(columns[name] for name in expected[0][1]._fields)))
+    assert got == [tuple(c) for _, c in expected]
+    # A chunk holding a nested reply is read record by record.
+    nested = [*rows, {"id": "n", "body": "top", "link_id": "t3_p1", "parent_id": "t3_p1",
+                      "replies": [{"id": "m", "body": "below"}]}]
+    assert reddit_columns(nested, fields, context) is None
