@@ -34,6 +34,7 @@ from . import __version__
 from .formats import (
     Comment,
     FieldMap,
+    bare_post,
     document_items,
     extract,
     flat_columns,
@@ -259,16 +260,21 @@ def _comment_columns(lines: list[int], objects: list[Any], raws: list[Any], sour
 def _documents(record: Any, context: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
     """The records inside an API page or document with what it says about them, one level
     further for a page of posts (``{"data": [post, ...]}`` saved on one line: each post
-    holds its comments), as reading a whole document file does."""
+    holds its comments), as reading a whole document file does. In a file of Facebook posts
+    a post without a comments edge holds no comment and gives nothing."""
     items, found = unwrap_document(record)
-    context = {**context, **found} if found else context
+    posts = context.get("facebook_posts", False)
+    if found:  # a post or media document: its items are comments
+        context = {**context, **found}
+        yield from ((item, context) for item in items)
+        return
     for item in items:
         inner = document_items(item) if item is not record else None
-        if inner is None:
-            yield item, context
-        else:
+        if inner is not None:
             merged = {**context, **inner[1]} if inner[1] else context
             yield from ((leaf, merged) for leaf in inner[0])
+        elif not (posts and bare_post(item)):
+            yield item, context
 
 
 #: Posts whose counts are kept in memory (about 350 bytes each) before they are written out

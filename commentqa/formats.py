@@ -41,9 +41,11 @@ __all__ = [
     "Comment",
     "FieldMap",
     "as_flag",
+    "bare_post",
     "detect_format",
     "document_items",
     "extract",
+    "facebook_posts",
     "flat_columns",
     "has_field",
     "is_encodable",
@@ -295,6 +297,30 @@ def _facebook_post(record: Mapping[str, Any], comments: list | None) -> bool:
         if all(k.startswith(f"{first}_") for k in kids):
             return False
     return "message" not in record and "attachment" not in record
+
+
+def bare_post(record: Any) -> bool:
+    """A Facebook object with no comments edge: in a file of posts, a post nobody
+    commented on (the Graph API leaves the edge out)."""
+    return (isinstance(record, Mapping) and "text" not in record and _facebook_like(record)
+            and not isinstance(record.get("comments"), Mapping))
+
+
+def facebook_posts(sample: Iterable[Any]) -> bool:
+    """Whether a file's top-level Facebook objects (or its pages' items) are posts: one of
+    them is told a post by its comments, and none has a field only comments have."""
+    tops = [item for record in sample
+            for item in ((document_items(record) or ([record], None))[0]
+                         if isinstance(record, Mapping) and "data" in record else [record])
+            if isinstance(item, Mapping)]
+    if any(_FACEBOOK_COMMENT_FIELDS.intersection(item) for item in tops):
+        return False
+    for item in tops:
+        comments = item.get("comments")
+        data = comments.get("data") if isinstance(comments, Mapping) else None
+        if isinstance(data, list) and _facebook_like(item) and _facebook_post(item, data):
+            return True
+    return False
 
 
 def _document_items(record: Mapping[str, Any]) -> tuple[list, dict[str, Any]] | None:

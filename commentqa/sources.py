@@ -24,7 +24,14 @@ from typing import IO, Any
 
 import numpy as np
 
-from .formats import FieldMap, detect_format, has_field, resolve_fields, unwrap_document
+from .formats import (
+    FieldMap,
+    detect_format,
+    facebook_posts,
+    has_field,
+    resolve_fields,
+    unwrap_document,
+)
 from .io import GzipReader, InputError, csv_table, require_field
 from .jsonparse import TOO_DEEP, loads
 
@@ -232,6 +239,8 @@ def open_source(path: Path, fmt: str = "auto", fields: FieldMap | None = None) -
         raise InputError(f"{path}: --format {fmt}, but its records look like "
                          f"{_FORMAT_NAMES[detected]}; leave --format out to detect it")
     source.fmt = detected if fmt == "auto" else fmt
+    if source.fmt == "facebook" and facebook_posts(sample):
+        source.context = {**source.context, "facebook_posts": True}
     if source.fmt in FIELD_FORMATS:
         # The records inside API pages and media documents (a page of posts holds posts
         # that hold comments), which are what gets scored.
@@ -431,7 +440,7 @@ def _doc_chunks(source: Source, chunk_rows: int) -> Iterator[Chunk]:
                                                         _clip_bytes(data))])
         return
     items, context = unwrap_document(doc)
-    source.context = context
+    source.context = {**source.context, **context}
     yield from _records(source, enumerate(items, 1), chunk_rows)
 
 

@@ -440,3 +440,36 @@ def test_reddit_dump_lines_read_as_columns_equal_the_record_reader(fields):
     nested = [*rows, {"id": "n", "body": "top", "link_id": "t3_p1", "parent_id": "t3_p1",
                       "replies": [{"id": "m", "body": "below"}]}]
     assert reddit_columns(nested, fields, context) is None
+
+
+def _posts_page() -> dict:
+    cafe = {"name": "Cafe", "id": "111"}
+    return {"data": [
+        {"id": "111_222", "message": "New menu!", "created_time": "2024", "from": cafe,
+         "comments": {"data": [{"id": "222_1", "message": "vegan options?", "from": {"id": "9"}},
+                               {"id": "222_2", "message": "yes, three", "from": cafe}]}},
+        {"id": "111_444", "message": "WIN a year of coffee: like and share to enter",
+         "created_time": "2024", "from": cafe},  # nobody commented: no comments edge
+    ], "paging": {"cursors": {"before": "x", "after": "y"}}}
+
+
+@pytest.mark.parametrize("layout", ["document", "one line", "array", "lines"])
+def test_a_post_nobody_commented_on_gives_no_comment(tmp_path, model, layout):
+    page = _posts_page()
+    src = tmp_path / ("posts.jsonl" if layout == "lines" else "posts.json")
+    text = {"document": json.dumps(page, indent=1), "one line": json.dumps(page),
+            "array": json.dumps(page["data"], indent=1),
+            "lines": "".join(json.dumps(p) + "\n" for p in page["data"])}[layout]
+    src.write_text(text + "\n", encoding="utf-8")
+    out, done = _score(tmp_path, model, src)
+    assert (done.rows_read, done.rows_scored) == (2, 2)
+    assert sorted(_read(out)["comment_id"]) == ["222_1", "222_2"]
+
+
+def test_in_a_file_of_comments_a_comment_without_replies_is_kept(tmp_path, model):
+    rows = [{"id": "222_1", "message": "vegan options?", "created_time": "2024",
+             "from": {"id": "9"}, "like_count": 1,
+             "comments": {"data": [{"id": "222_2", "message": "yes", "from": {"id": "111"}}]}},
+            {"id": "222_3", "message": "love it", "created_time": "2024", "from": {"id": "8"}}]
+    _, done = _score(tmp_path, model, _jsonl(tmp_path / "c.jsonl", rows))
+    assert done.rows_scored == 3
