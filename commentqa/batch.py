@@ -204,8 +204,9 @@ def score_chunk(chunk: Chunk, model: CommentModel) -> ChunkResult:
         name = valid_unicode(source.label or source.path.name)
         for k in np.flatnonzero(~given):
             where = columns["where"][k]
-            ids[k] = f"{name}:{lines[k]}" + (f":{where.split(':')[0].replace(' ', '')}"
-                                            if where else "")
+            # "item 3: reply 1.2: " -> ":item3:reply1.2"
+            ids[k] = f"{name}:{lines[k]}" + "".join(
+                f":{step.replace(' ', '')}" for step in where.split(": ") if step)
     # Plain object columns: cheaper to build and to pickle than pandas' Arrow strings.
     frame = pd.DataFrame({name: pd.Series(values, dtype=object)
                           for name, values in columns.items()})
@@ -245,12 +246,16 @@ def _comment_columns(lines: list[int], objects: list[Any], raws: list[Any], sour
     comments: list[Comment] = []
     kept: list[int] = []
     for line, record, raw in zip(lines, objects, raws):
-        for item, context in _documents(record, source.context):
+        items = list(_documents(record, source.context))
+        for n, (item, context) in enumerate(items, 1):
+            # Several comments on one line (a page saved on one line): each is named by its
+            # place, in reasons and in the synthetic id of one that has no id.
+            at = f"item {n}: " if len(items) > 1 else ""
             for part in extract(item, source.fmt, source.fields, context):
                 if isinstance(part, str):
-                    rejects.append(_reject(source, line, part, _text_of(raw)))
+                    rejects.append(_reject(source, line, at + part, _text_of(raw)))
                 else:
-                    comments.append(part)
+                    comments.append(part._replace(where=at + part.where) if at else part)
                     kept.append(line)
     if not comments:
         return {name: [] for name in Comment._fields}, kept

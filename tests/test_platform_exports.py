@@ -83,7 +83,8 @@ def test_facebook_comments_page_with_nested_replies_and_parent_fields(tmp_path, 
     assert comments.loc["9_2", "parent_id"] == "9_1"
     assert comments.loc["9_3", "parent_id"] == "9_1"
     assert pd.isna(comments.loc["9_1", "parent_id"])
-    assert [r["reason"] for r in _rejects(out)] == ["comment '9_4': field 'message': missing"]
+    assert [r["reason"] for r in _rejects(out)] == [
+        "item 3: comment '9_4': field 'message': missing"]
 
 
 def test_facebook_post_with_comments_fetched_without_comment_fields_is_a_post():
@@ -109,8 +110,8 @@ def test_reddit_thread_json(tmp_path, model):
     assert (done.rows_read, done.rows_scored, done.rows_rejected) == (11, 10, 1)
     [reject] = _rejects(out)
     assert reject["line"] == 2
-    assert reject["reason"] == ("comment 'm0q3e31': field 'body': '[removed]', what Reddit "
-                                "shows of a deleted or removed comment")
+    assert reject["reason"] == ("item 3: comment 'm0q3e31': field 'body': '[removed]', what "
+                                "Reddit shows of a deleted or removed comment")
     comments = _read(out).set_index("comment_id")
     assert set(comments["post_id"]) == {THREAD}
     assert comments.loc["m0q1c15", "parent_id"] == "m0q1b07"  # t1_ dropped: joins comment_id
@@ -473,3 +474,17 @@ def test_in_a_file_of_comments_a_comment_without_replies_is_kept(tmp_path, model
             {"id": "222_3", "message": "love it", "created_time": "2024", "from": {"id": "8"}}]
     _, done = _score(tmp_path, model, _jsonl(tmp_path / "c.jsonl", rows))
     assert done.rows_scored == 3
+
+
+def test_comments_without_ids_on_one_page_line_stay_distinct(tmp_path, model):
+    """Page Public Content Access withholds comment ids; a page saved on one line then holds
+    several comments with neither an id nor a line of their own."""
+    page = {"data": [{"message": "vegan options?", "created_time": "2024"},
+                     {"message": "love it", "created_time": "2024",
+                      "comments": {"data": [{"message": "same"}]}},
+                     {"created_time": "2024", "from": {"name": "Bo", "id": "8"}}]}
+    out, done = _score(tmp_path, model, _jsonl(tmp_path / "p.jsonl", [page]))
+    assert (done.rows_scored, done.rows_rejected) == (3, 1)
+    assert sorted(_read(out)["comment_id"]) == ["p.jsonl:1:item1", "p.jsonl:1:item2",
+                                                "p.jsonl:1:item2:reply1"]
+    assert [r["reason"] for r in _rejects(out)] == ["item 3: field 'message': missing"]
