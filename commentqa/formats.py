@@ -282,7 +282,7 @@ def _facebook_post(record: Mapping[str, Any], comments: list | None) -> bool:
         return True
     if comments is None or _FACEBOOK_COMMENT_FIELDS.intersection(record):
         return False
-    if any(isinstance(c, Mapping) and isinstance(c.get("comments"), Mapping) for c in comments):
+    if any(_holds_replies(c) for c in comments):
         return True
     if record.get("id") is None or any(a in record for a in FLAT_ALIASES["post"]):
         return False
@@ -292,11 +292,39 @@ def _facebook_post(record: Mapping[str, Any], comments: list | None) -> bool:
         return True
     kids = [str(c["id"]) for c in comments if isinstance(c, Mapping) and c.get("id")]
     if second and kids:
-        if all(k.startswith(f"{second}_") for k in kids):
+        # Graph object ids are long numbers: a short part is no sign of a post.
+        if len(second) >= _GRAPH_ID_DIGITS and all(k.startswith(f"{second}_") for k in kids):
             return True
         if all(k.startswith(f"{first}_") for k in kids):
             return False
     return "message" not in record and "attachment" not in record
+
+
+#: Digits a Graph API object id part has at the least (real ones have 15 or more).
+_GRAPH_ID_DIGITS = 6
+
+
+def _holds_replies(comment: Any) -> bool:
+    """Whether an entry of a ``comments`` edge holds replies itself (then it is a comment
+    and the record holding it a post: Facebook threads are two deep)."""
+    edge = comment.get("comments") if isinstance(comment, Mapping) else None
+    data = edge.get("data") if isinstance(edge, Mapping) else None
+    return isinstance(data, list) and bool(data)
+
+
+def _surely_post(record: Mapping[str, Any]) -> bool:
+    """A Facebook post by a sign no comment can give: a post-only field, entries holding
+    replies, or the ``{page-id}_{post-id}`` id beside the page's ``from.id``."""
+    if _FACEBOOK_POST_FIELDS.intersection(record) or any(
+            isinstance(record.get(name), Mapping) for name in _FACEBOOK_POST_OBJECTS):
+        return True
+    edge = record.get("comments")
+    data = edge.get("data") if isinstance(edge, Mapping) else None
+    if isinstance(data, list) and any(_holds_replies(c) for c in data):
+        return True
+    first, _, second = str(record.get("id") or "").partition("_")
+    who = record.get("from")
+    return bool(second) and isinstance(who, Mapping) and str(who.get("id")) == first
 
 
 def bare_post(record: Any) -> bool:
@@ -308,19 +336,15 @@ def bare_post(record: Any) -> bool:
 
 def facebook_posts(sample: Iterable[Any]) -> bool:
     """Whether a file's top-level Facebook objects (or its pages' items) are posts: one of
-    them is told a post by its comments, and none has a field only comments have."""
+    them is surely a post (:func:`_surely_post`: a weaker sign could make a file of comments
+    drop its comments), and none has a field only comments have."""
     tops = [item for record in sample
             for item in ((document_items(record) or ([record], None))[0]
                          if isinstance(record, Mapping) and "data" in record else [record])
             if isinstance(item, Mapping)]
     if any(_FACEBOOK_COMMENT_FIELDS.intersection(item) for item in tops):
         return False
-    for item in tops:
-        comments = item.get("comments")
-        data = comments.get("data") if isinstance(comments, Mapping) else None
-        if isinstance(data, list) and _facebook_like(item) and _facebook_post(item, data):
-            return True
-    return False
+    return any(_facebook_like(item) and _surely_post(item) for item in tops)
 
 
 def _document_items(record: Mapping[str, Any]) -> tuple[list, dict[str, Any]] | None:
@@ -564,9 +588,12 @@ def reddit_columns(records: list[dict], fields: FieldMap, context: dict[str, Any
     """What :func:`extract` makes of Reddit comment records in the ``reddit`` format, one
     column at a time as :func:`flat_columns` does, when every record is one plain comment
     (as dumps hold them: no things, listings or nested replies); None otherwise."""
-    if any(_is_reddit_thing(r) or _is_listing(r) or _replies(r.get("replies"))
-           for r in records):
-        return None
+    natives = {"id": "id", "post": "link_id", "parent": "parent_id", "author": "author"}
+    if any(getattr(fields, role) not in (None, name) for role, name in natives.items()):
+        return None  # another field named for a role: Reddit's own is the fallback per record
+    if any((isinstance(r.get("data"), Mapping) and isinstance(r.get("kind"), str))
+           or _replies(r.get("replies")) for r in records):
+        return None  # things, listings and nested replies: the record reader
     columns, keep, problems = flat_columns(records, fields, context)
     name = fields.text or "body"
     texts, authors = columns["text"], columns["author"]

@@ -488,3 +488,29 @@ def test_comments_without_ids_on_one_page_line_stay_distinct(tmp_path, model):
     assert sorted(_read(out)["comment_id"]) == ["p.jsonl:1:item1", "p.jsonl:1:item2",
                                                 "p.jsonl:1:item2:reply1"]
     assert [r["reason"] for r in _rejects(out)] == ["item 3: field 'message': missing"]
+
+
+def test_reddit_named_fields_fall_back_to_reddits_own_per_record(tmp_path, model):
+    rows = [{"id": "a", "body": "hi", "link_id": "t3_p1", "parent_id": "t3_p1",
+             "author": "ann", "subreddit": "x", "thread": "T1"},
+            {"id": "b", "body": "yo", "link_id": "t3_p1", "parent_id": "t1_a",
+             "author": "bob", "subreddit": "x"},
+            {"kind": "t5", "data": {"display_name": "x"}}]
+    out, _done = _score(tmp_path, model, _jsonl(tmp_path / "in.jsonl", rows),
+                       fields=FieldMap(post="thread"))
+    comments = _read(out).set_index("comment_id")
+    assert (comments.loc["a", "post_id"], comments.loc["b", "post_id"]) == ("T1", "t3_p1")
+    assert [r["reason"] for r in _rejects(out)] == ["a Reddit 't5' thing, not a comment ('t1')"]
+
+
+@pytest.mark.parametrize("reply_id, edge", [("222_5", {"data": []}), ("1_5", None)])
+def test_a_file_of_facebook_comments_keeps_comments_without_replies(tmp_path, model, reply_id,
+                                                                     edge):
+    reply = {"id": reply_id, "message": "agreed", **({"comments": edge} if edge else {})}
+    rows = [{"id": "222_1", "message": "great", "created_time": "2024",
+             "from": {"name": "Ann", "id": "9"}, "comments": {"data": [reply]}},
+            {"id": "222_3", "message": "love it", "created_time": "2024",
+             "from": {"name": "Cy", "id": "7"}}]
+    out, done = _score(tmp_path, model, _jsonl(tmp_path / "c.jsonl", rows))
+    assert (done.rows_read, done.rows_scored) == (3, 3)
+    assert sorted(_read(out)["comment_id"]) == sorted(["222_1", "222_3", reply_id])
