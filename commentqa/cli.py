@@ -27,6 +27,7 @@ from .training import (
     DEFAULT_C,
     DEFAULT_CALIBRATION,
     DEFAULT_EMOJI_RATE,
+    MAX_SEED,
     MIN_ROWS_PER_LABEL,
     WORD_NGRAMS,
     TrainingData,
@@ -156,10 +157,6 @@ def _strength(value: str) -> float:
     if not (math.isfinite(number) and number > 0):
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got {value}")
     return number
-
-
-#: numpy's random seeds are 32-bit.
-MAX_SEED = 2**32 - 1
 
 
 def _seed(value: str) -> int:

@@ -50,6 +50,7 @@ __all__ = [
     "has_field",
     "is_encodable",
     "json_type",
+    "leaf_records",
     "reddit_columns",
     "resolve_fields",
     "unwrap_document",
@@ -151,7 +152,7 @@ def detect_format(sample: Iterable[Any]) -> str:
         if _is_reddit_thing(record) or (isinstance(record, list) and record
                                         and all(_is_reddit_thing(x) for x in record)):
             return "reddit"  # a Listing, thread or thing, even one holding no comment
-        for item in _leaves(record):
+        for item in leaf_records(record):
             if not isinstance(item, Mapping):
                 continue
             fmt = _record_format(item)
@@ -167,14 +168,10 @@ def detect_format(sample: Iterable[Any]) -> str:
 _DETECT_ITEMS = 20
 
 
-def _leaves(record: Any) -> list:
+def leaf_records(record: Any) -> list:
     """The records inside a page or document, and inside the documents a page holds (a
     page of posts holds posts that hold comments); ``[record]`` for a plain record."""
-    found = document_items(record)
-    if found is None:
-        return [record]
-    return [leaf for item in found[0]
-            for leaf in (document_items(item) or ([item], None))[0]]
+    return [leaf for item in unwrap_document(record)[0] for leaf in unwrap_document(item)[0]]
 
 
 def _is_reddit_thing(value: Any) -> bool:
@@ -277,8 +274,7 @@ def _facebook_post(record: Mapping[str, Any], comments: list | None) -> bool:
     post ``A_B`` holds comments ``B_...`` where a comment ``B_C`` holds replies ``B_...``; a
     record with no text is a post fetched for its comments. Otherwise a comment, so that no
     comment is dropped for want of a sign."""
-    if _FACEBOOK_POST_FIELDS.intersection(record) or any(
-            isinstance(record.get(name), Mapping) for name in _FACEBOOK_POST_OBJECTS):
+    if _post_fields(record):
         return True
     if comments is None or _FACEBOOK_COMMENT_FIELDS.intersection(record):
         return False
@@ -286,10 +282,9 @@ def _facebook_post(record: Mapping[str, Any], comments: list | None) -> bool:
         return True
     if record.get("id") is None or any(a in record for a in FLAT_ALIASES["post"]):
         return False
-    first, _, second = str(record["id"]).partition("_")
-    who = record.get("from")
-    if second and isinstance(who, Mapping) and str(who.get("id")) == first:
+    if _page_post_id(record):
         return True
+    first, _, second = str(record["id"]).partition("_")
     kids = [str(c["id"]) for c in comments if isinstance(c, Mapping) and c.get("id")]
     if second and kids:
         # Graph object ids are long numbers: a short part is no sign of a post.
@@ -315,13 +310,20 @@ def _holds_replies(comment: Any) -> bool:
 def _surely_post(record: Mapping[str, Any]) -> bool:
     """A Facebook post by a sign no comment can give: a post-only field, entries holding
     replies, or the ``{page-id}_{post-id}`` id beside the page's ``from.id``."""
-    if _FACEBOOK_POST_FIELDS.intersection(record) or any(
-            isinstance(record.get(name), Mapping) for name in _FACEBOOK_POST_OBJECTS):
-        return True
     edge = record.get("comments")
     data = edge.get("data") if isinstance(edge, Mapping) else None
-    if isinstance(data, list) and any(_holds_replies(c) for c in data):
-        return True
+    return (_post_fields(record) or _page_post_id(record)
+            or (isinstance(data, list) and any(_holds_replies(c) for c in data)))
+
+
+def _post_fields(record: Mapping[str, Any]) -> bool:
+    """Whether a Facebook record has a field only posts have."""
+    return bool(_FACEBOOK_POST_FIELDS.intersection(record)) or any(
+        isinstance(record.get(name), Mapping) for name in _FACEBOOK_POST_OBJECTS)
+
+
+def _page_post_id(record: Mapping[str, Any]) -> bool:
+    """Whether the id is ``{page-id}_{post-id}`` beside the page's ``from.id``."""
     first, _, second = str(record.get("id") or "").partition("_")
     who = record.get("from")
     return bool(second) and isinstance(who, Mapping) and str(who.get("id")) == first
@@ -339,7 +341,7 @@ def facebook_posts(sample: Iterable[Any]) -> bool:
     them is surely a post (:func:`_surely_post`: a weaker sign could make a file of comments
     drop its comments), and none has a field only comments have."""
     tops = [item for record in sample
-            for item in ((document_items(record) or ([record], None))[0]
+            for item in (unwrap_document(record)[0]
                          if isinstance(record, Mapping) and "data" in record else [record])
             if isinstance(item, Mapping)]
     if any(_FACEBOOK_COMMENT_FIELDS.intersection(item) for item in tops):
@@ -597,13 +599,11 @@ def reddit_columns(records: list[dict], fields: FieldMap, context: dict[str, Any
     columns, keep, problems = flat_columns(records, fields, context)
     name = fields.text or "body"
     texts, authors = columns["text"], columns["author"]
-    gone = [j for j, t in enumerate(texts) if t.strip() in _REDDIT_GONE]
-    if gone:
-        problems = problems + [
-            (keep[j], f"field {name!r}: {texts[j].strip()!r}, what Reddit shows of a deleted "
-                      "or removed comment") for j in gone]
-        problems.sort()
-        dropped = set(gone)
+    removed = {j: reason for j, t in enumerate(texts)
+               if (reason := _reddit_removed(name, t)) is not None}
+    if removed:
+        problems = sorted(problems + [(keep[j], reason) for j, reason in removed.items()])
+        dropped = set(removed)
         rows = [j for j in range(len(keep)) if j not in dropped]
         columns = {col: [values[j] for j in rows] for col, values in columns.items()}
         keep = [keep[j] for j in rows]
@@ -613,19 +613,40 @@ def reddit_columns(records: list[dict], fields: FieldMap, context: dict[str, Any
     posts, parents, ids = columns["post_id"], columns["parent_id"], columns["comment_id"]
     for j, above in enumerate(parents):
         if above is not None:
-            if above.startswith("t3_") or above == posts[j]:
-                parents[j] = None
-            elif above.startswith("t1_"):
-                parents[j] = above[3:] or None
+            parents[j] = _reddit_parent(above, posts[j], None)
     for j, author in enumerate(authors):
         if author in _REDDIT_GONE:
             authors[j] = None
             columns["is_creator"][j] = _creator(records[keep[j]], fields, context, None)
     for j, comment_id in enumerate(ids):
-        fullname = records[keep[j]].get("name") if comment_id is None else None
-        if isinstance(fullname, str) and fullname.startswith("t1_"):
-            ids[j] = _as_id(fullname[3:])
+        if comment_id is None:
+            ids[j] = _fullname_id(records[keep[j]])
     return columns, keep, problems
+
+
+def _reddit_removed(name: str, text: str) -> str | None:
+    """The reject reason of a text that is Reddit's mark of a deleted or removed comment."""
+    mark = text.strip()
+    if mark in _REDDIT_GONE:
+        return f"field {name!r}: {mark!r}, what Reddit shows of a deleted or removed comment"
+    return None
+
+
+def _reddit_parent(above: str | None, post: str | None, enclosing: str | None) -> str | None:
+    """A Reddit parent id: ``t3_...`` (or the post's own id) is the post itself, so a
+    top-level comment; ``t1_<id>`` is the comment ``<id>`` (the enclosing one if empty)."""
+    if above is None:
+        return enclosing
+    if above.startswith("t3_") or above == post:
+        return None
+    return (above[3:] or enclosing) if above.startswith("t1_") else above
+
+
+def _fullname_id(record: Mapping[str, Any]) -> str | None:
+    """The comment id in a Reddit fullname (``name``: ``t1_<id>``)."""
+    fullname = record.get("name")
+    return _as_id(fullname[3:]) if isinstance(fullname, str) and fullname.startswith(
+        "t1_") else None
 
 
 def _named_reason(record: Mapping[str, Any], reason: str) -> str:
@@ -736,11 +757,11 @@ def _thread(record: Any, one: Callable[[Mapping[str, Any], str | None, str], Com
             out.append(f"{where}expected a JSON object, got {json_type(obj)}")
             continue
         part = one(obj, parent, where)
-        own_id = part.comment_id if isinstance(part, Comment) else _as_id(obj.get("id"))
-        if isinstance(part, str) and own_id is not None:
-            part = f"{where}comment {own_id!r}: {part}"
-        elif isinstance(part, str):
-            part = where + part
+        if isinstance(part, str):
+            part = where + _named_reason(obj, part)
+            own_id = _as_id(obj.get("id"))
+        else:
+            own_id = part.comment_id
         out.append(part)
         children = replies_of(obj) or ()
         for k in range(len(children), 0, -1):
@@ -809,22 +830,15 @@ def _reddit(record: Mapping[str, Any], fields: FieldMap, context: dict[str, Any]
         problem = text_problem(text, found, name)
         if problem:
             return problem
-        if text.strip() in _REDDIT_GONE:
-            return (f"field {name!r}: {text.strip()!r}, what Reddit shows of a deleted or "
-                    "removed comment")
+        removed = _reddit_removed(name, text)
+        if removed:
+            return removed
         post = _as_id(_role(obj, fields, "post", obj.get("link_id"))) or context.get("post_id")
-        # "t3_..." is the post itself (a top-level comment); "t1_<id>" is the comment <id>.
-        above = _as_id(_role(obj, fields, "parent", obj.get("parent_id")))
-        if above is not None and (above.startswith("t3_") or above == post):
-            parent = None
-        elif above is not None:
-            parent = (above[3:] or parent) if above.startswith("t1_") else above
+        parent = _reddit_parent(_as_id(_role(obj, fields, "parent", obj.get("parent_id"))),
+                                post, parent)
         author = _as_id(_role(obj, fields, "author", obj.get("author")))
         author = None if author in _REDDIT_GONE else author
-        comment_id = _as_id(_role(obj, fields, "id", obj.get("id")))
-        fullname = obj.get("name")
-        if comment_id is None and isinstance(fullname, str) and fullname.startswith("t1_"):
-            comment_id = _as_id(fullname[3:])
+        comment_id = _as_id(_role(obj, fields, "id", obj.get("id"))) or _fullname_id(obj)
         return Comment(comment_id, post, parent, author, _creator(obj, fields, context, author),
                        text, where)
 

@@ -29,6 +29,7 @@ from .formats import (
     detect_format,
     facebook_posts,
     has_field,
+    leaf_records,
     resolve_fields,
     unwrap_document,
 )
@@ -244,8 +245,7 @@ def open_source(path: Path, fmt: str = "auto", fields: FieldMap | None = None) -
     if source.fmt in FIELD_FORMATS:
         # The records inside API pages and media documents (a page of posts holds posts
         # that hold comments), which are what gets scored.
-        sample = [item for record in sample for item in unwrap_document(record)[0]]
-        sample = [inner for item in sample for inner in unwrap_document(item)[0]]
+        sample = [leaf for record in sample for leaf in leaf_records(record)]
         source.fields = resolve_fields(sample, source.fields)
         records = [r for r in sample if isinstance(r, Mapping)]
         kind = "column" if source.container in ("csv", "parquet") else "field"

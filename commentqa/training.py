@@ -163,6 +163,10 @@ def _folds(folds: int, groups: Sequence[str] | None, seed: int):
             "StratifiedKFold, shuffled")
 
 
+#: numpy's random seeds are 32-bit.
+MAX_SEED = 2**32 - 1
+
+
 def _split(splitter, x, y, groups) -> list:
     """The folds of ``splitter``, without scikit-learn's warning that a label has fewer rows
     than folds (some folds then test none of it: :func:`train_model` says so in its log)."""
@@ -367,8 +371,8 @@ def train_model(data: TrainingData, out_dir: str | os.PathLike, *, name: str, ve
         raise InputError(f"--folds {folds}: use 0 (no cross-validation) or at least 2")
     if not C or any(not (math.isfinite(c) and c > 0) for c in C):
         raise InputError(f"C must be positive and finite, got {list(C)}")
-    if not 0 <= seed <= 2**32 - 1:
-        raise InputError(f"the seed must be between 0 and {2**32 - 1}, got {seed}")
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"the seed must be between 0 and {MAX_SEED}, got {seed}")
     if not 0.0 <= emoji_rate <= 1.0:
         raise InputError(f"the share of rows given an emoji variant must be between 0 and 1, "
                          f"got {emoji_rate:g}")
