@@ -127,46 +127,36 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(value: str) -> int:
+def _number(value: str, kind: type, ok, rule: str):
+    """``argparse`` type: ``value`` read as ``kind`` (int or float), refused unless ``ok``."""
     try:
-        number = int(value)
+        number = kind(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+        expected = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}") from None
+    if not ok(number):
+        raise argparse.ArgumentTypeError(f"{rule}, got {value if kind is float else number}")
     return number
 
 
+def _positive(value: str) -> int:
+    return _number(value, int, lambda n: n >= 1, "must be at least 1")
+
+
 def _share(value: str) -> float:
-    try:
-        share = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
-    if not 0.0 <= share <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return share
+    return _number(value, float, lambda x: 0.0 <= x <= 1.0, "must be between 0 and 1")
 
 
 def _strength(value: str) -> float:
     """``--C``: a positive, finite number (``inf`` would also be stored in meta.json, which
     strict JSON readers refuse)."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
-    if not (math.isfinite(number) and number > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {value}")
-    return number
+    return _number(value, float, lambda x: math.isfinite(x) and x > 0,
+                   "must be a positive finite number")
 
 
 def _seed(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if not 0 <= number <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SEED}, got {number}")
-    return number
+    return _number(value, int, lambda n: 0 <= n <= MAX_SEED,
+                   f"must be between 0 and {MAX_SEED}")
 
 
 def ngram_range_type(value: str) -> tuple[int, int]:
